@@ -1,0 +1,48 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a step of theirs.
+# Setup is idempotent: the venv is rebuilt only when requirements.lock or pyproject.toml change,
+# the jars are fetched only when missing or failing their checksum.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint format lock jars clean-data
+
+setup: $(STAMP) jars
+
+$(STAMP): requirements.lock pyproject.toml
+	@echo "== setting up $(VENV) from requirements.lock"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	@$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+jars: $(STAMP)
+	@$(BIN)/python -m clickstream.jvm_deps
+
+demo: setup
+	@$(BIN)/clickstream demo
+
+test: setup
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/pytest
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+
+# Re-resolve the whole dependency set after editing pyproject.toml.
+lock: $(STAMP)
+	@$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		-o requirements.lock --custom-compile-command "make lock" -q
+
+clean-data:
+	rm -rf data/raw data/bronze data/silver data/quarantine data/gold data/checkpoints data/metrics

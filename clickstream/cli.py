@@ -1,0 +1,72 @@
+"""``clickstream``: the product's command line.
+
+Input: ``sys.argv``. Output: the chosen subcommand's exit code. Every subcommand takes the lakehouse
+path flags (``--data-dir`` and the rest, see ``clickstream.config``). Heavy modules (pyspark, the
+generator) are imported by the subcommand that needs them, so ``clickstream --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from rich_argparse import RichHelpFormatter
+
+from clickstream import config
+from clickstream.errors import run_entry_point
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def show_config(args: argparse.Namespace) -> int:
+    """Print every resolved path and Spark setting with the variable that overrides it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    paths = config.paths_from_args(args)
+    table = Table(title="clickstream settings", title_justify="left")
+    table.add_column("setting")
+    table.add_column("value")
+    table.add_column("override")
+    table.add_row("data root", str(paths.root), f"--data-dir / {config.DATA_DIR_ENV}")
+    for setting in config.PATH_SETTINGS:
+        value = getattr(paths, setting.name)
+        table.add_row(setting.name, str(value), f"{setting.flag} / {setting.env}")
+    spark = config.SparkSettings.from_env()
+    table.add_row("spark master", spark.master, "CLICKSTREAM_SPARK_MASTER")
+    table.add_row(
+        "shuffle partitions", str(spark.shuffle_partitions), "CLICKSTREAM_SPARK_SHUFFLE_PARTITIONS"
+    )
+    Console().print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: one sub-parser per command, each with the shared path flags."""
+    parser = argparse.ArgumentParser(
+        prog="clickstream",
+        description="Real-time clickstream lakehouse: generate, stream into Delta, inspect.",
+        formatter_class=RichHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, formatter_class=RichHelpFormatter
+        )
+        config.add_path_arguments(sub)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add_command("config", show_config, "show the resolved lakehouse paths and Spark settings")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_entry_point(lambda: args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

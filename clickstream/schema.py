@@ -1,0 +1,88 @@
+"""The clickstream event, written down once: a JSON Schema, and the Spark schemas derived from it.
+
+Input: nothing. Output: ``EVENT_JSON_SCHEMA`` (what a producer must send, JSON Schema draft 2020-12),
+``EVENT_TYPES``, ``REQUIRED_BY_EVENT_TYPE`` and, built from them on demand, ``bronze_spark_schema()``
+(the typed schema bronze reads raw JSON lines with, plus the corrupt-record column).
+
+The generator writes events of this shape, bronze reads with the derived schema, silver validates
+with the same required-field lists, and a test checks generated events against the JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql.types import StructType
+
+EVENT_TYPES: tuple[str, ...] = ("page_view", "search", "add_to_cart", "purchase")
+
+# Column that holds a raw line Spark's JSON reader could not parse into the schema.
+CORRUPT_RECORD_COLUMN = "_corrupt_record"
+
+# name -> (JSON Schema type, description). Order is the column order of bronze.
+EVENT_FIELDS: dict[str, tuple[str, str]] = {
+    "event_id": ("string", "UUID of the event; the deduplication key"),
+    "event_type": ("string", "one of EVENT_TYPES"),
+    "user_id": ("string", "shopper (or bot) id, stable across sessions"),
+    "session_id": ("string", "one visit of one user"),
+    "timestamp": ("string", "event time, ISO-8601 UTC with milliseconds"),
+    "product_id": ("string", "catalogue product the event is about"),
+    "category": ("string", "catalogue category of the product"),
+    "price": ("number", "unit price, on add_to_cart and purchase"),
+    "quantity": ("integer", "units bought, on purchase"),
+    "search_query": ("string", "text searched, on search"),
+    "page_url": ("string", "page the event happened on"),
+    "referrer": ("string", "where the visit came from"),
+    "device": ("string", "desktop, mobile or tablet"),
+    "user_agent": ("string", "browser user agent"),
+    "ip_address": ("string", "client IP address"),
+    "country": ("string", "ISO 3166-1 alpha-2 country code"),
+}
+
+REQUIRED_FIELDS: tuple[str, ...] = ("event_id", "event_type", "user_id", "session_id", "timestamp")
+
+REQUIRED_BY_EVENT_TYPE: dict[str, tuple[str, ...]] = {
+    "page_view": ("page_url",),
+    "search": ("search_query",),
+    "add_to_cart": ("product_id", "price"),
+    "purchase": ("product_id", "price", "quantity"),
+}
+
+
+def _json_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        name: {"type": kind, "description": text} for name, (kind, text) in EVENT_FIELDS.items()
+    }
+    properties["event_type"]["enum"] = list(EVENT_TYPES)
+    properties["event_id"]["format"] = "uuid"
+    properties["timestamp"]["format"] = "date-time"
+    properties["price"]["exclusiveMinimum"] = 0
+    properties["quantity"]["minimum"] = 1
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "clickstream event",
+        "type": "object",
+        "properties": properties,
+        "required": list(REQUIRED_FIELDS),
+        "allOf": [
+            {
+                "if": {"properties": {"event_type": {"const": event_type}}},
+                "then": {"required": list(required)},
+            }
+            for event_type, required in REQUIRED_BY_EVENT_TYPE.items()
+        ],
+    }
+
+
+EVENT_JSON_SCHEMA: dict[str, Any] = _json_schema()
+
+
+def bronze_spark_schema() -> StructType:
+    """Spark schema of a raw line: every event field typed as in the JSON Schema, plus the
+    corrupt-record column that keeps the text of a line that did not parse."""
+    from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
+
+    spark_types = {"string": StringType(), "number": DoubleType(), "integer": LongType()}
+    fields = [StructField(name, spark_types[kind]) for name, (kind, _) in EVENT_FIELDS.items()]
+    return StructType([*fields, StructField(CORRUPT_RECORD_COLUMN, StringType())])

@@ -1,0 +1,93 @@
+"""The one Spark session builder for every job, test and tool.
+
+Input: an app name, ``SparkSettings`` (master, shuffle partitions, memory, UI) and optional extra
+Spark conf. Output: a ``SparkSession`` with Delta Lake (extension + catalog, jars from the local
+jars folder through ``spark.jars``), UTC session time, RocksDB state store and quiet logs.
+
+Under ``spark-submit`` the JVM already runs with ``--master`` and ``--jars`` (see ``submit_args``);
+the builder then leaves master, jars and JVM options to spark-submit and sets the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clickstream.config import SparkSettings
+from clickstream.jvm_deps import required_jars
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
+
+
+def session_conf(settings: SparkSettings) -> dict[str, str]:
+    """Spark conf every session gets, whoever started the JVM."""
+    return {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.sql.streaming.stateStore.providerClass": ROCKSDB_PROVIDER,
+        # Delta replays its log with this many tasks; the default 50 dominates on small tables.
+        "spark.databricks.delta.snapshotPartitions": "2",
+        "spark.ui.enabled": str(settings.ui_enabled).lower(),
+        "spark.ui.showConsoleProgress": "false",
+    }
+
+
+def launch_conf(settings: SparkSettings, java_options: str = "") -> dict[str, str]:
+    """Conf that only takes effect when the JVM starts: jars, master, memory, JVM options."""
+    jars = ",".join(str(path) for path in required_jars())
+    options = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} {java_options}".strip()
+    return {
+        "spark.master": settings.master,
+        "spark.jars": jars,
+        "spark.driver.memory": settings.driver_memory,
+        "spark.driver.extraJavaOptions": options,
+        "spark.executor.extraJavaOptions": options,
+    }
+
+
+def submit_args(settings: SparkSettings) -> list[str]:
+    """``spark-submit`` arguments that give a job what ``launch_conf`` gives an in-process session."""
+    conf = launch_conf(settings) | session_conf(settings)
+    args = ["--master", conf.pop("spark.master"), "--jars", conf.pop("spark.jars")]
+    for key, value in conf.items():
+        args += ["--conf", f"{key}={value}"]
+    return args
+
+
+def launched_by_spark_submit() -> bool:
+    """True inside a Python driver that spark-submit started (its JVM is already up)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_spark_session(
+    app_name: str,
+    settings: SparkSettings | None = None,
+    extra_conf: Mapping[str, str] | None = None,
+    java_options: str = "",
+) -> SparkSession:
+    """Build (or return the running) Spark session named ``app_name``; see the module docstring."""
+    from pyspark.sql import SparkSession
+
+    required_jars()  # fail in one line, before any JVM starts, if setup has not run
+    settings = settings or SparkSettings.from_env()
+    conf = session_conf(settings)
+    if not launched_by_spark_submit():
+        conf |= launch_conf(settings, java_options)
+        if settings.master.startswith("local"):
+            # A local JVM talks only to itself: bind to loopback, not to the first interface.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    conf |= dict(extra_conf or {})
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

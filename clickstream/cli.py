@@ -42,6 +42,27 @@ def show_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def submit_job(args: argparse.Namespace) -> int:
+    """Run (or with --print, show) spark-submit for one job of ``spark_jobs/``."""
+    from clickstream.spark import spark_submit_command, spark_submit_env
+
+    command = spark_submit_command(args.job, [*config.path_flags_given(args), *args.job_args])
+    if args.print:
+        import shlex
+
+        print(shlex.join(command))
+        return 0
+    import subprocess
+
+    return subprocess.call(command, env=spark_submit_env())
+
+
+def run_pipeline(args: argparse.Namespace) -> int:
+    from clickstream import pipeline
+
+    return pipeline.run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-parser per command, each with the shared path flags."""
     parser = argparse.ArgumentParser(
@@ -51,15 +72,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add_command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
+    def add_command(
+        name: str, handler: Handler, help_text: str, under=commands
+    ) -> argparse.ArgumentParser:
+        sub = under.add_parser(
             name, help=help_text, description=help_text, formatter_class=RichHelpFormatter
         )
         config.add_path_arguments(sub)
         sub.set_defaults(handler=handler)
         return sub
 
+    def add_group(name: str, help_text: str):
+        group = commands.add_parser(name, help=help_text, formatter_class=RichHelpFormatter)
+        return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
+
     add_command("config", show_config, "show the resolved lakehouse paths and Spark settings")
+    submit = add_command(
+        "submit",
+        submit_job,
+        "spark-submit a job of spark_jobs/ with the Delta jars and shared conf",
+    )
+    submit.add_argument("job", help="job name: a file spark_jobs/<job>.py")
+    submit.add_argument("job_args", nargs=argparse.REMAINDER, help="arguments for the job")
+    submit.add_argument("--print", action="store_true", help="print the command, do not run it")
+
+    pipeline_commands = add_group("pipeline", "run the streaming pipeline")
+    from clickstream.pipeline import add_arguments as add_pipeline_arguments
+
+    add_pipeline_arguments(
+        add_command(
+            "run",
+            run_pipeline,
+            "run bronze and silver in one Spark application until Ctrl-C, or --available-now",
+            under=pipeline_commands,
+        )
+    )
     return parser
 
 

@@ -113,6 +113,13 @@ def paths_from_args(args: argparse.Namespace) -> LakehousePaths:
     return resolve_paths({name: getattr(args, f"path_{name}", None) for name in names})
 
 
+def path_flags_given(args: argparse.Namespace) -> list[str]:
+    """The path flags set on the command line, as absolute paths, to hand on to a child job."""
+    flags = [("--data-dir", args.path_root)]
+    flags += [(setting.flag, getattr(args, f"path_{setting.name}")) for setting in PATH_SETTINGS]
+    return [part for flag, value in flags if value for part in (flag, str(Path(value).absolute()))]
+
+
 @dataclass(frozen=True)
 class SparkSettings:
     """How every Spark session of the product is built (see ``clickstream.spark``)."""

@@ -10,18 +10,22 @@ the builder then leaves master, jars and JVM options to spark-submit and sets th
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clickstream.config import SparkSettings
-from clickstream.jvm_deps import required_jars
+from clickstream.errors import ClickstreamError
+from clickstream.jvm_deps import REPO_ROOT, required_jars
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+SPARK_JOBS_DIR = REPO_ROOT / "spark_jobs"
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
 
@@ -60,6 +64,49 @@ def submit_args(settings: SparkSettings) -> list[str]:
     for key, value in conf.items():
         args += ["--conf", f"{key}={value}"]
     return args
+
+
+def spark_submit_command(
+    job: str, job_args: list[str], settings: SparkSettings | None = None
+) -> list[str]:
+    """The full spark-submit command line for ``spark_jobs/<job>.py`` with ``job_args``."""
+    application = SPARK_JOBS_DIR / f"{job}.py"
+    if not application.is_file():
+        known = ", ".join(sorted(path.stem for path in SPARK_JOBS_DIR.glob("*.py")))
+        raise ClickstreamError(f"no job {job!r} in {SPARK_JOBS_DIR} (known: {known})")
+    settings = settings or SparkSettings.from_env()
+    python = sys.executable
+    conf = [
+        "--conf",
+        f"spark.pyspark.python={python}",
+        "--conf",
+        f"spark.pyspark.driver.python={python}",
+    ]
+    return [
+        str(Path(python).with_name("spark-submit")),
+        *submit_args(settings),
+        *conf,
+        str(application),
+        *job_args,
+    ]
+
+
+def spark_home() -> Path:
+    """The Spark distribution inside the installed pyspark package (found without importing it)."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or spec.origin is None:
+        raise ClickstreamError("pyspark is not installed: run `make setup`")
+    return Path(spec.origin).parent
+
+
+def spark_submit_env(settings: SparkSettings | None = None) -> dict[str, str]:
+    """Environment for a spark-submit child: this process's, plus SPARK_HOME (and, for a local
+    master, SPARK_LOCAL_IP on loopback)."""
+    settings = settings or SparkSettings.from_env()
+    env = {**os.environ, "SPARK_HOME": str(spark_home())}
+    if settings.master.startswith("local"):
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    return env
 
 
 def launched_by_spark_submit() -> bool:

@@ -1,0 +1,162 @@
+"""The stream-building layer of bronze and silver: sources, sinks, checkpoints, options.
+
+Input: a Spark session, the lakehouse paths, a trigger and each job's options. Output: started
+``StreamingQuery`` objects. ``spark_jobs/bronze.py``, ``spark_jobs/silver.py`` and
+``clickstream pipeline run`` all start their queries through here, so they behave the same.
+
+| query | reads | writes | checkpoint |
+| --- | --- | --- | --- |
+| ``bronze`` | raw ``*.json`` files | bronze | ``<checkpoints>/bronze`` |
+| ``silver`` | bronze | silver (valid, deduplicated) | ``<checkpoints>/silver`` |
+| ``quarantine`` | bronze | quarantine (rejected rows) | ``<checkpoints>/quarantine`` |
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clickstream.bronze import BRONZE_PARTITION_COLUMN, read_raw_lines, to_bronze
+from clickstream.config import LakehousePaths
+from clickstream.silver import (
+    DEFAULT_DEDUP_WINDOW,
+    QUARANTINE_PARTITION_COLUMN,
+    SILVER_PARTITION_COLUMN,
+    drop_duplicate_events,
+    to_quarantine,
+    to_silver,
+)
+from clickstream.streaming import Trigger, write_delta_stream
+from clickstream.tables import ensure_bronze_table, ensure_silver_tables
+from clickstream.validation import ValidationSettings, with_rejection_reasons
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+    from pyspark.sql.streaming import StreamingQuery
+
+BRONZE_QUERIES = ("bronze",)
+SILVER_QUERIES = ("silver", "quarantine")
+
+
+@dataclass(frozen=True)
+class BronzeOptions:
+    """``max_files_per_trigger`` bounds a batch; ``clean_source``: off, archive or delete."""
+
+    max_files_per_trigger: int = 100
+    clean_source: str = "off"
+
+
+@dataclass(frozen=True)
+class SilverOptions:
+    """Deduplication window (of arrival time), batch bound and validation bounds."""
+
+    dedup_window: str = DEFAULT_DEDUP_WINDOW
+    max_files_per_trigger: int = 1000
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
+
+
+def add_bronze_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = BronzeOptions()
+    parser.add_argument(
+        "--max-files-per-trigger",
+        type=int,
+        default=defaults.max_files_per_trigger,
+        help=f"raw files per bronze batch (default: {defaults.max_files_per_trigger})",
+    )
+    parser.add_argument(
+        "--clean-source",
+        choices=["off", "archive", "delete"],
+        default=defaults.clean_source,
+        help="what Spark does with raw files once bronze committed them: archive moves them "
+        "under the archive folder (default: off; the maintenance DAG archives instead)",
+    )
+
+
+def bronze_options_from_args(args: argparse.Namespace) -> BronzeOptions:
+    return BronzeOptions(args.max_files_per_trigger, args.clean_source)
+
+
+def add_silver_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = SilverOptions()
+    parser.add_argument(
+        "--dedup-window",
+        default=defaults.dedup_window,
+        help="keep the first copy of an event_id seen within this long of its arrival "
+        f"(default: {defaults.dedup_window!r})",
+    )
+    parser.add_argument(
+        "--max-future-minutes",
+        type=int,
+        default=defaults.validation.max_future_minutes,
+        help="quarantine events more than this far in the future "
+        f"(default: {defaults.validation.max_future_minutes})",
+    )
+
+
+def silver_options_from_args(args: argparse.Namespace) -> SilverOptions:
+    validation = ValidationSettings(max_future_minutes=args.max_future_minutes)
+    return SilverOptions(dedup_window=args.dedup_window, validation=validation)
+
+
+def checkpoints_of(paths: LakehousePaths, query_names: tuple[str, ...]) -> list[Path]:
+    return [paths.checkpoint(name) for name in query_names]
+
+
+def start_bronze(
+    spark: SparkSession, paths: LakehousePaths, trigger: Trigger, options: BronzeOptions
+) -> list[StreamingQuery]:
+    """Raw files -> bronze."""
+    ensure_bronze_table(spark, paths)
+    paths.raw.mkdir(parents=True, exist_ok=True)
+    raw_lines = read_raw_lines(
+        spark,
+        str(paths.raw),
+        options.max_files_per_trigger,
+        options.clean_source,
+        str(paths.archive),
+    )
+    query = write_delta_stream(
+        to_bronze(raw_lines),
+        name="bronze",
+        table_path=paths.bronze,
+        checkpoint=paths.checkpoint("bronze"),
+        trigger=trigger,
+        partition_by=[BRONZE_PARTITION_COLUMN],
+    )
+    return [query]
+
+
+def start_silver(
+    spark: SparkSession, paths: LakehousePaths, trigger: Trigger, options: SilverOptions
+) -> list[StreamingQuery]:
+    """Bronze -> silver (valid, deduplicated) and bronze -> quarantine (rejected)."""
+    ensure_bronze_table(spark, paths)
+    ensure_silver_tables(spark, paths)
+
+    def validated_bronze():
+        bronze = (
+            spark.readStream.format("delta")
+            .option("maxFilesPerTrigger", options.max_files_per_trigger)
+            .load(str(paths.bronze))
+        )
+        return with_rejection_reasons(bronze, options.validation)
+
+    silver = write_delta_stream(
+        drop_duplicate_events(to_silver(validated_bronze()), options.dedup_window),
+        name="silver",
+        table_path=paths.silver,
+        checkpoint=paths.checkpoint("silver"),
+        trigger=trigger,
+        partition_by=[SILVER_PARTITION_COLUMN],
+    )
+    quarantine = write_delta_stream(
+        to_quarantine(validated_bronze()),
+        name="quarantine",
+        table_path=paths.quarantine,
+        checkpoint=paths.checkpoint("quarantine"),
+        trigger=trigger,
+        partition_by=[QUARANTINE_PARTITION_COLUMN],
+    )
+    return [silver, quarantine]

@@ -1,0 +1,137 @@
+"""``clickstream pipeline run``: every streaming job in one Spark application, for local use.
+
+Input: the lakehouse paths, a trigger and the job options. Output: bronze, silver and quarantine
+kept up to date until Ctrl-C / SIGTERM (processing-time), or drained once layer by layer and then
+exit (``--available-now``); then a summary of what the tables hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from clickstream import config
+from clickstream.jobs import (
+    BRONZE_QUERIES,
+    SILVER_QUERIES,
+    BronzeOptions,
+    SilverOptions,
+    add_bronze_arguments,
+    add_silver_arguments,
+    bronze_options_from_args,
+    silver_options_from_args,
+    start_bronze,
+    start_silver,
+)
+from clickstream.runner import run_streaming_job
+from clickstream.streaming import DEFAULT_INTERVAL, Trigger
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """What the tables hold after a run."""
+
+    bronze_rows: int
+    silver_rows: int
+    quarantine_rows: int
+    duplicates_removed: int
+    quarantine_by_reason: dict[str, int]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--available-now",
+        action="store_true",
+        help="drain every layer once, in order, then exit (default: run until Ctrl-C/SIGTERM)",
+    )
+    parser.add_argument(
+        "--interval",
+        default=DEFAULT_INTERVAL,
+        help=f"trigger interval when running continuously (default: {DEFAULT_INTERVAL!r})",
+    )
+    add_bronze_arguments(parser)
+    add_silver_arguments(parser)
+
+
+def run_pipeline(
+    paths: config.LakehousePaths,
+    trigger: Trigger,
+    bronze: BronzeOptions,
+    silver: SilverOptions,
+) -> SparkSession:
+    """Run bronze then silver (stages) or both at once (continuous); return the session."""
+
+    def start_bronze_stage(spark):
+        return start_bronze(spark, paths, trigger, bronze)
+
+    def start_silver_stage(spark):
+        return start_silver(spark, paths, trigger, silver)
+
+    def start_all(spark):
+        return start_bronze_stage(spark) + start_silver_stage(spark)
+
+    stages = [start_bronze_stage, start_silver_stage] if trigger.available_now else [start_all]
+    return run_streaming_job("clickstream-pipeline", paths, BRONZE_QUERIES + SILVER_QUERIES, stages)
+
+
+def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSummary:
+    """Row counts of every table; duplicates removed = valid bronze rows not in silver."""
+    from pyspark.sql import functions as F
+
+    def count(path) -> int:
+        return spark.read.format("delta").load(str(path)).count()
+
+    bronze_rows, silver_rows = count(paths.bronze), count(paths.silver)
+    reasons = (
+        spark.read.format("delta")
+        .load(str(paths.quarantine))
+        .select(F.explode("rejection_reasons").alias("reason"))
+        .groupBy("reason")
+        .count()
+        .collect()
+    )
+    quarantine_rows = count(paths.quarantine)
+    return PipelineSummary(
+        bronze_rows=bronze_rows,
+        silver_rows=silver_rows,
+        quarantine_rows=quarantine_rows,
+        duplicates_removed=bronze_rows - quarantine_rows - silver_rows,
+        quarantine_by_reason={row.reason: row["count"] for row in sorted(reasons)},
+    )
+
+
+def print_summary(summary: PipelineSummary, paths: config.LakehousePaths) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="lakehouse after the run", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("path")
+    table.add_row("bronze", f"{summary.bronze_rows:,}", str(paths.bronze))
+    table.add_row("silver", f"{summary.silver_rows:,}", str(paths.silver))
+    table.add_row("quarantine", f"{summary.quarantine_rows:,}", str(paths.quarantine))
+    table.add_row("duplicates removed", f"{summary.duplicates_removed:,}", "")
+    console = Console()
+    console.print(table)
+    if summary.quarantine_by_reason:
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in summary.quarantine_by_reason.items())
+        console.print(f"quarantine reasons: {reasons}")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """CLI handler of ``clickstream pipeline run``."""
+    paths = config.paths_from_args(args)
+    trigger = Trigger(available_now=args.available_now, interval=args.interval)
+    spark = run_pipeline(
+        paths, trigger, bronze_options_from_args(args), silver_options_from_args(args)
+    )
+    try:
+        print_summary(summarize(spark, paths), paths)
+    finally:
+        spark.stop()
+    return 0

@@ -1,0 +1,125 @@
+"""Silver and quarantine: validated, typed, deduplicated events, and every row that failed.
+
+Input: bronze rows with ``rejection_reasons`` (``clickstream.validation``). Output:
+
+- silver rows (``SILVER_COLUMNS``): ``event_time`` timestamp, ``price`` decimal(12,2), ``quantity``
+  int, ``event_date``, ``event_hour``, ``is_purchase``, ``revenue`` (price x quantity on purchases,
+  0 otherwise), deduplicated by ``event_id``;
+- quarantine rows: the rules broken, the raw line as it arrived, and where it came from.
+
+Deduplication keeps the first copy of an ``event_id`` seen within ``dedup_window`` of *arrival*
+(``ingestion_timestamp``, the watermark column), not of event time: a late event is never dropped
+for being late, state stays bounded, and a replay from bronze deduplicates exactly as live did.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from clickstream.schema import EVENT_TYPES
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+SILVER_PARTITION_COLUMN = "event_date"
+QUARANTINE_PARTITION_COLUMN = "ingestion_date"
+DEFAULT_DEDUP_WINDOW = "1 hour"
+
+# name, SQL type, nullable: the silver table's DDL and the order of its columns.
+SILVER_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("event_id", "string", False),
+    ("event_type", "string", False),
+    ("user_id", "string", False),
+    ("session_id", "string", False),
+    ("event_time", "timestamp", False),
+    ("product_id", "string", True),
+    ("category", "string", True),
+    ("price", "decimal(12,2)", True),
+    ("quantity", "int", True),
+    ("search_query", "string", True),
+    ("page_url", "string", True),
+    ("referrer", "string", True),
+    ("device", "string", True),
+    ("user_agent", "string", True),
+    ("ip_address", "string", True),
+    ("country", "string", True),
+    ("is_purchase", "boolean", False),
+    ("revenue", "decimal(18,2)", False),
+    ("event_hour", "int", False),
+    ("ingestion_timestamp", "timestamp", False),
+    ("source_file", "string", False),
+    ("event_date", "date", False),
+)
+
+_event_types = ", ".join(f"'{kind}'" for kind in EVENT_TYPES)
+# Enforced by Delta on every write: an upstream bug fails the batch instead of landing bad rows.
+SILVER_CONSTRAINTS: dict[str, str] = {
+    "known_event_type": f"event_type in ({_event_types})",
+    "positive_price": "price is null or price > 0",
+    "purchase_is_complete": (
+        "event_type <> 'purchase' or (product_id is not null and price is not null "
+        "and quantity >= 1)"
+    ),
+    "revenue_matches": "revenue = case when is_purchase then price * quantity else 0 end",
+    "event_date_matches": "event_date = to_date(event_time)",
+}
+
+
+def to_silver(validated: DataFrame) -> DataFrame:
+    """Validated bronze rows -> typed silver rows (valid rows only, duplicates still in)."""
+    from pyspark.sql import functions as F
+
+    price = F.col("price").cast("decimal(12,2)")
+    quantity = F.col("quantity").cast("int")
+    is_purchase = F.col("event_type") == "purchase"
+    revenue = F.when(is_purchase, price * quantity).otherwise(F.lit(0)).cast("decimal(18,2)")
+    derived = {
+        "price": price,
+        "quantity": quantity,
+        "is_purchase": is_purchase,
+        "revenue": revenue,
+        "event_hour": F.hour("event_time"),
+        "event_date": F.to_date("event_time"),
+    }
+    return validated.filter(F.size("rejection_reasons") == 0).select(
+        *(derived.get(name, F.col(name)).alias(name) for name, _, _ in SILVER_COLUMNS)
+    )
+
+
+def drop_duplicate_events(silver_rows: DataFrame, dedup_window: str) -> DataFrame:
+    """Silver rows -> the first copy of each ``event_id`` within ``dedup_window`` of arrival."""
+    return silver_rows.withWatermark(
+        "ingestion_timestamp", dedup_window
+    ).dropDuplicatesWithinWatermark(["event_id"])
+
+
+def to_quarantine(validated: DataFrame) -> DataFrame:
+    """Validated bronze rows -> quarantine rows (rejected rows only), raw text and reasons."""
+    from pyspark.sql import functions as F
+
+    return validated.filter(F.size("rejection_reasons") > 0).select(
+        "rejection_reasons",
+        "raw_line",
+        "event_id",
+        "event_type",
+        "source_file",
+        "ingestion_timestamp",
+        F.current_timestamp().alias("quarantined_at"),
+        QUARANTINE_PARTITION_COLUMN,
+    )
+
+
+def ensure_silver_table(spark: SparkSession, path: str) -> None:
+    """Create the silver Delta table with NOT NULL columns and CHECK constraints if missing."""
+    columns = ",\n    ".join(
+        f"{name} {sql_type}{'' if nullable else ' not null'}"
+        for name, sql_type, nullable in SILVER_COLUMNS
+    )
+    spark.sql(
+        f"create table if not exists delta.`{path}` (\n    {columns}\n) using delta "
+        f"partitioned by ({SILVER_PARTITION_COLUMN})"
+    )
+    properties = {row.key for row in spark.sql(f"show tblproperties delta.`{path}`").collect()}
+    for name, condition in SILVER_CONSTRAINTS.items():
+        if f"delta.constraints.{name}" not in properties:
+            spark.sql(f"alter table delta.`{path}` add constraint {name} check ({condition})")

@@ -1,0 +1,218 @@
+"""Shared plumbing of every streaming job: triggers, checkpoint locks, Delta sinks, metrics, stopping.
+
+Input: streaming DataFrames built by the layer modules. Output: running ``StreamingQuery`` objects
+that write Delta with their own checkpoint, log and record every batch, refuse a second instance on
+the same checkpoint, and stop after their current batch on SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clickstream import metrics
+from clickstream.errors import ClickstreamError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.streaming import StreamingQuery
+
+log = logging.getLogger("clickstream.streaming")
+
+DEFAULT_INTERVAL = "10 seconds"
+STOP_WAIT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """When a query runs: every ``interval`` until stopped, or once over what is there now."""
+
+    available_now: bool = False
+    interval: str = DEFAULT_INTERVAL
+
+    def writer_kwargs(self) -> dict[str, Any]:
+        return {"availableNow": True} if self.available_now else {"processingTime": self.interval}
+
+    def __str__(self) -> str:
+        return "available-now" if self.available_now else f"processing-time every {self.interval}"
+
+
+def add_trigger_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--trigger {processing-time,available-now}`` and ``--interval``."""
+    parser.add_argument(
+        "--trigger",
+        choices=["processing-time", "available-now"],
+        default="processing-time",
+        help="processing-time: a batch every --interval until SIGTERM; "
+        "available-now: drain what is there, then exit (default: processing-time)",
+    )
+    parser.add_argument(
+        "--interval",
+        default=DEFAULT_INTERVAL,
+        help=f"trigger interval for processing-time (default: {DEFAULT_INTERVAL!r})",
+    )
+
+
+def trigger_from_args(args: argparse.Namespace) -> Trigger:
+    return Trigger(available_now=args.trigger == "available-now", interval=args.interval)
+
+
+class CheckpointLock:
+    """An exclusive lock beside a checkpoint, held while a query may write through it.
+
+    ``flock`` is released by the kernel when the process dies, even by ``kill -9``, so a crash
+    never leaves a stale lock. It works on local and NFSv4 file systems, not on object stores.
+    """
+
+    def __init__(self, checkpoint: Path):
+        self.checkpoint = checkpoint
+        self.path = checkpoint.with_name(checkpoint.name + ".lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> CheckpointLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise ClickstreamError(
+                f"checkpoint {self.checkpoint} is in use by another running job ({holder}); "
+                "stop that job first: two writers on one checkpoint would corrupt it"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def lock_checkpoints(stack: ExitStack, checkpoints: Iterable[Path]) -> None:
+    """Take every lock in ``checkpoints`` on ``stack``, or fail before starting anything."""
+    for checkpoint in checkpoints:
+        stack.enter_context(CheckpointLock(checkpoint))
+
+
+def write_delta_stream(
+    df: DataFrame,
+    *,
+    name: str,
+    table_path: Path,
+    checkpoint: Path,
+    trigger: Trigger,
+    partition_by: Sequence[str] = (),
+) -> StreamingQuery:
+    """Start a query that appends ``df`` to the Delta table at ``table_path``, exactly once.
+
+    The row count written per batch is observed as ``rows_out`` for the metrics store.
+    """
+    from pyspark.sql import functions as F
+
+    observed = df.observe(name, F.count(F.lit(1)).alias(metrics.ROWS_OUT_METRIC))
+    writer = (
+        observed.writeStream.format("delta")
+        .queryName(name)
+        .outputMode("append")
+        .option("checkpointLocation", str(checkpoint))
+        .trigger(**trigger.writer_kwargs())
+    )
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    log.info("starting %s -> %s (%s)", name, table_path, trigger)
+    return writer.start(str(table_path))
+
+
+def install_metrics_listener(spark: SparkSession, metrics_dir: Path) -> None:
+    """Log every batch of every query of ``spark`` and append it to the metrics store."""
+    from pyspark.sql.streaming import StreamingQueryListener
+
+    class MetricsListener(StreamingQueryListener):
+        def onQueryStarted(self, event: Any) -> None:
+            pass
+
+        def onQueryProgress(self, event: Any) -> None:
+            record = metrics.batch_record(json.loads(event.progress.json))
+            metrics.append_batch(metrics_dir, record)
+            if record["rows_in"]:
+                log.info(
+                    "%s batch %s: %s rows in, %s out, %s ms, state %s, dropped late %s, dup %s",
+                    record["query"],
+                    record["batch_id"],
+                    record["rows_in"],
+                    record["rows_out"],
+                    record["batch_duration_ms"],
+                    record["state_rows"],
+                    record["rows_dropped_by_watermark"],
+                    record["duplicates_dropped"],
+                )
+
+        def onQueryIdle(self, event: Any) -> None:
+            pass
+
+        def onQueryTerminated(self, event: Any) -> None:
+            pass
+
+    spark.streams.addListener(MetricsListener())
+
+
+class StopRequest:
+    """Turns SIGTERM and SIGINT into a request to stop after the current batch."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._request)
+
+    def _request(self, signum: int, _frame: object) -> None:
+        log.warning("%s received: stopping after the current batch", signal.Signals(signum).name)
+        self.event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
+
+
+def stop_after_current_batch(query: StreamingQuery) -> None:
+    """Wait (bounded) for the running batch to commit, then stop the query."""
+    deadline = time.monotonic() + STOP_WAIT_SECONDS
+    while query.isActive and query.status["isTriggerActive"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    query.stop()
+
+
+def run_until_done(queries: Sequence[StreamingQuery], stop: StopRequest) -> None:
+    """Block until every query has finished, or a stop was requested (then stop them all).
+
+    Raise ``ClickstreamError`` naming the query if one failed; the others are stopped first.
+    """
+    try:
+        while not stop.requested:
+            for query in queries:
+                error = query.exception()
+                if error is not None:
+                    first_line = str(error.desc).strip().splitlines()[0]
+                    raise ClickstreamError(f"query {query.name} failed: {first_line}")
+            if not any(query.isActive for query in queries):
+                return
+            time.sleep(0.5)
+    finally:
+        for query in queries:
+            if query.isActive:
+                stop_after_current_batch(query)

@@ -1,0 +1,74 @@
+"""Creating the lakehouse tables before any stream runs, safely when two jobs race to do it.
+
+Input: a Spark session and the lakehouse paths. Output: bronze, silver (with its constraints) and
+quarantine Delta tables exist. Empty tables get their schema from the very transforms that write
+them, so the DDL never drifts from the code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from clickstream.bronze import BRONZE_PARTITION_COLUMN, to_bronze
+from clickstream.config import LakehousePaths
+from clickstream.silver import QUARANTINE_PARTITION_COLUMN, ensure_silver_table, to_quarantine
+from clickstream.validation import ValidationSettings, with_rejection_reasons
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger("clickstream.tables")
+
+RAW_LINES_SCHEMA = "raw_line string, source_file string, source_modified_at timestamp"
+
+
+def is_delta_table(spark: SparkSession, path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, path)
+
+
+def ensure_table(spark: SparkSession, path: str, create: Callable[[], None]) -> None:
+    """Run ``create`` unless a Delta table is at ``path``; losing a creation race is fine."""
+    if is_delta_table(spark, path):
+        return
+    try:
+        create()
+        log.info("created Delta table %s", path)
+    except Exception:
+        if not is_delta_table(spark, path):
+            raise
+
+
+def empty_bronze(spark: SparkSession) -> DataFrame:
+    return to_bronze(spark.createDataFrame([], RAW_LINES_SCHEMA))
+
+
+def write_empty(frame: DataFrame, path: str, partition_column: str) -> None:
+    frame.write.format("delta").mode("errorifexists").partitionBy(partition_column).save(path)
+
+
+def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:
+    path = str(paths.bronze)
+    ensure_table(
+        spark, path, lambda: write_empty(empty_bronze(spark), path, BRONZE_PARTITION_COLUMN)
+    )
+
+
+def ensure_silver_tables(spark: SparkSession, paths: LakehousePaths) -> None:
+    """Silver (with constraints) and quarantine."""
+    silver, quarantine = str(paths.silver), str(paths.quarantine)
+    ensure_table(spark, silver, lambda: ensure_silver_table(spark, silver))
+    ensure_silver_table(spark, silver)  # adds constraints missing from an older table
+    rejected = to_quarantine(with_rejection_reasons(empty_bronze(spark), ValidationSettings()))
+    ensure_table(
+        spark, quarantine, lambda: write_empty(rejected, quarantine, QUARANTINE_PARTITION_COLUMN)
+    )
+
+
+def prepare_lakehouse(spark: SparkSession, paths: LakehousePaths) -> None:
+    """Every table of bronze and silver exists, with its constraints."""
+    ensure_bronze_table(spark, paths)
+    ensure_silver_tables(spark, paths)

@@ -63,6 +63,12 @@ def run_pipeline(args: argparse.Namespace) -> int:
     return pipeline.run_command(args)
 
 
+def run_demo(args: argparse.Namespace) -> int:
+    from clickstream import demo
+
+    return demo.run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-parser per command, each with the shared path flags."""
     parser = argparse.ArgumentParser(
@@ -95,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("job", help="job name: a file spark_jobs/<job>.py")
     submit.add_argument("job_args", nargs=argparse.REMAINDER, help="arguments for the job")
     submit.add_argument("--print", action="store_true", help="print the command, do not run it")
+
+    from clickstream.demo import add_arguments as add_demo_arguments
+
+    add_demo_arguments(
+        add_command(
+            "demo", run_demo, "generate a backlog with faults, drain the pipeline, print results"
+        )
+    )
 
     pipeline_commands = add_group("pipeline", "run the streaming pipeline")
     from clickstream.pipeline import add_arguments as add_pipeline_arguments

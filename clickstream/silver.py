@@ -87,7 +87,12 @@ def to_silver(validated: DataFrame) -> DataFrame:
 
 
 def drop_duplicate_events(silver_rows: DataFrame, dedup_window: str) -> DataFrame:
-    """Silver rows -> the first copy of each ``event_id`` within ``dedup_window`` of arrival."""
+    """Silver rows -> the first copy of each ``event_id`` within ``dedup_window`` of arrival.
+
+    A static frame (a test, a full rebuild) is one window: plain ``dropDuplicates``.
+    """
+    if not silver_rows.isStreaming:
+        return silver_rows.dropDuplicates(["event_id"])
     return silver_rows.withWatermark(
         "ingestion_timestamp", dedup_window
     ).dropDuplicatesWithinWatermark(["event_id"])

@@ -1,0 +1,81 @@
+"""Streaming plumbing: checkpoint locks and the metrics record of a batch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from clickstream import metrics
+from clickstream.errors import ClickstreamError
+from clickstream.streaming import CheckpointLock
+
+
+def test_second_lock_on_a_checkpoint_is_refused_with_a_clear_message(tmp_path):
+    checkpoint = tmp_path / "checkpoints" / "bronze"
+    refused = pytest.raises(ClickstreamError, match=r"in use by another running job \(pid \d+")
+    with CheckpointLock(checkpoint), refused, CheckpointLock(checkpoint):
+        pass
+    with CheckpointLock(checkpoint):  # released on exit
+        pass
+
+
+def test_lock_of_a_killed_process_is_released(tmp_path):
+    checkpoint = tmp_path / "bronze"
+    holder = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from clickstream.streaming import CheckpointLock
+        with CheckpointLock(Path({str(checkpoint)!r})):
+            print("locked", flush=True)
+            time.sleep(60)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "locked"
+        with pytest.raises(ClickstreamError):
+            CheckpointLock(checkpoint).__enter__()
+    finally:
+        process.kill()
+        process.wait()
+    with CheckpointLock(checkpoint):
+        pass
+
+
+def test_batch_record_flattens_spark_progress():
+    progress = {
+        "id": "q1",
+        "runId": "r1",
+        "name": "silver",
+        "timestamp": "2026-11-25T10:00:00.000Z",
+        "batchId": 7,
+        "numInputRows": 100,
+        "durationMs": {"triggerExecution": 1234},
+        "stateOperators": [
+            {
+                "numRowsTotal": 90,
+                "numRowsDroppedByWatermark": 2,
+                "customMetrics": {"numDroppedDuplicateRows": 5},
+            }
+        ],
+        "observedMetrics": {"silver": {"rows_out": 93}},
+        "eventTime": {"watermark": "2026-11-25T09:00:00.000Z"},
+    }
+    record = metrics.batch_record(progress)
+
+    assert record["query"] == "silver"
+    assert (record["rows_in"], record["rows_out"], record["batch_duration_ms"]) == (100, 93, 1234)
+    assert (record["state_rows"], record["rows_dropped_by_watermark"]) == (90, 2)
+    assert record["duplicates_dropped"] == 5
+
+
+def test_metrics_store_round_trip(tmp_path):
+    metrics.append_batch(tmp_path, {"query": "bronze", "batch_id": 0, "rows_in": 3})
+    metrics.append_batch(tmp_path, {"query": "bronze", "batch_id": 1, "rows_in": 4})
+
+    assert [r["rows_in"] for r in metrics.read_batches(tmp_path, "bronze")] == [3, 4]
+    assert metrics.read_batches(tmp_path, "silver") == []

@@ -69,6 +69,28 @@ def run_demo(args: argparse.Namespace) -> int:
     return demo.run_command(args)
 
 
+def run_gold(args: argparse.Namespace) -> int:
+    from clickstream.gold_job import (
+        gold_checkpoints,
+        gold_options_from_args,
+        gold_stages,
+    )
+    from clickstream.runner import run_streaming_job
+    from clickstream.streaming import trigger_from_args
+
+    paths = config.paths_from_args(args)
+    options = gold_options_from_args(args)
+    stages = gold_stages(paths, trigger_from_args(args), options)
+    run_streaming_job("clickstream-gold", paths, gold_checkpoints(options), stages).stop()
+    return 0
+
+
+def run_model_tests(args: argparse.Namespace) -> int:
+    from clickstream import model_checks
+
+    return model_checks.run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-parser per command, each with the shared path flags."""
     parser = argparse.ArgumentParser(
@@ -93,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
         return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
 
     add_command("config", show_config, "show the resolved lakehouse paths and Spark settings")
+
+    from clickstream.generator import cli as generator_cli
+
+    generator_cli.add_generate_arguments(
+        add_command("generate", generator_cli.run_generate, "land synthetic clickstream files")
+    )
+    inspect = add_command(
+        "inspect", generator_cli.inspect_group_handler, "inspect what the pipeline holds"
+    )
+    generator_cli.add_inspect_raw(generator_cli.add_inspect_group(inspect))
     submit = add_command(
         "submit",
         submit_job,
@@ -121,6 +153,58 @@ def build_parser() -> argparse.ArgumentParser:
             under=pipeline_commands,
         )
     )
+
+    sql_commands = add_group(
+        "sql", "the gold SQL models: list, compile, validate, lineage (no JVM)"
+    )
+
+    def sql_handler(name: str) -> Handler:
+        def handler(args: argparse.Namespace) -> int:
+            from clickstream.models import cli as sql_cli  # sqlglot and jinja2: only when used
+
+            return getattr(sql_cli, name)(args)
+
+        return handler
+
+    def add_sql_command(name: str, handler: str, help_text: str) -> argparse.ArgumentParser:
+        sub = add_command(name, sql_handler(handler), help_text, under=sql_commands)
+        sub.add_argument(
+            "--project-dir",
+            metavar="DIR",
+            help="the SQL project: project.yml and gold/*.sql (env CLICKSTREAM_SQL_DIR, default <repo>/sql)",
+        )
+        sub.add_argument(
+            "--vars",
+            metavar="JSON",
+            help="override vars of project.yml, e.g. '{\"bot_events_per_minute\": 80}'",
+        )
+        return sub
+
+    add_sql_command("list", "list_models", "list the models: materialization, watermark, key, deps")
+    compile_sql = add_sql_command("compile", "compile_models", "print the SQL Spark runs per model")
+    compile_sql.add_argument("models", nargs="*", metavar="MODEL", help="models (default: all)")
+    compile_sql.add_argument("--tests", action="store_true", help="also print the tests' SQL")
+    add_sql_command(
+        "validate", "validate_project", "check every model; print N models OK or the error"
+    )
+    lineage = add_sql_command("lineage", "show_lineage", "show the models as a tree from sources")
+    lineage.add_argument("model", nargs="?", metavar="MODEL", help="only what it reads and feeds")
+
+    from clickstream.gold_job import add_gold_arguments
+    from clickstream.streaming import add_trigger_arguments
+
+    sql_run = add_command(
+        "run",
+        run_gold,
+        "run the models as streaming queries (one Spark app) until Ctrl-C, or available-now",
+        under=sql_commands,
+    )
+    add_trigger_arguments(sql_run)
+    add_gold_arguments(sql_run)
+    sql_test = add_command(
+        "test", run_model_tests, "run the models' YAML tests on their tables", under=sql_commands
+    )
+    add_gold_arguments(sql_test)
     return parser
 
 

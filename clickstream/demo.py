@@ -23,10 +23,14 @@ DEMO_FAULTS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--minutes", type=int, default=10, help="minutes of event time to generate (default: 10)"
+        "--minutes",
+        type=int,
+        default=60,
+        help="minutes of event time to generate (default: 60: enough for sessions and funnel "
+        "windows to close behind their watermarks)",
     )
     parser.add_argument(
-        "--rate", type=float, default=100.0, help="events per second of event time (default: 100)"
+        "--rate", type=float, default=30.0, help="events per second of event time (default: 30)"
     )
     parser.add_argument("--seed", type=int, help="make the generated events reproducible")
 
@@ -37,6 +41,7 @@ def run_command(args: argparse.Namespace) -> int:
     from clickstream.generator.engine import GeneratorSettings, generate
     from clickstream.generator.faults import FaultSettings
     from clickstream.generator.ledger import load_ledger
+    from clickstream.gold_job import GoldOptions
     from clickstream.jobs import BronzeOptions, SilverOptions
     from clickstream.pipeline import print_summary, run_pipeline, summarize
     from clickstream.streaming import Trigger
@@ -59,8 +64,10 @@ def run_command(args: argparse.Namespace) -> int:
         f"   {generated.events:,} events in {len(generated.files)} files "
         f"({generated.events_per_second:,.0f} events/s)"
     )
-    print("== draining raw -> bronze -> silver + quarantine (available-now)")
-    spark = run_pipeline(paths, Trigger(available_now=True), BronzeOptions(), SilverOptions())
+    print("== draining raw -> bronze -> silver + quarantine -> gold models (available-now)")
+    spark = run_pipeline(
+        paths, Trigger(available_now=True), BronzeOptions(), SilverOptions(), GoldOptions()
+    )
     try:
         summary = summarize(spark, paths)
     finally:

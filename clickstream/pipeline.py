@@ -1,8 +1,8 @@
 """``clickstream pipeline run``: every streaming job in one Spark application, for local use.
 
-Input: the lakehouse paths, a trigger and the job options. Output: bronze, silver and quarantine
-kept up to date until Ctrl-C / SIGTERM (processing-time), or drained once layer by layer and then
-exit (``--available-now``); then a summary of what the tables hold.
+Input: the lakehouse paths, a trigger and the job options. Output: bronze, silver, quarantine and
+the gold models kept up to date until Ctrl-C / SIGTERM (processing-time), or drained once layer by
+layer and then exit (``--available-now``); then a summary of what the tables hold.
 """
 
 from __future__ import annotations
@@ -12,6 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from clickstream import config
+from clickstream.gold_job import (
+    GoldOptions,
+    add_gold_arguments,
+    gold_checkpoints,
+    gold_options_from_args,
+    gold_stages,
+)
 from clickstream.jobs import (
     BRONZE_QUERIES,
     SILVER_QUERIES,
@@ -40,6 +47,7 @@ class PipelineSummary:
     quarantine_rows: int
     duplicates_removed: int
     quarantine_by_reason: dict[str, int]
+    gold_rows: dict[str, int]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_bronze_arguments(parser)
     add_silver_arguments(parser)
+    add_gold_arguments(parser)
 
 
 def run_pipeline(
@@ -62,8 +71,10 @@ def run_pipeline(
     trigger: Trigger,
     bronze: BronzeOptions,
     silver: SilverOptions,
+    gold: GoldOptions,
 ) -> SparkSession:
-    """Run bronze then silver (stages) or both at once (continuous); return the session."""
+    """Drain bronze, silver, then each gold model (available-now), or run them all at once;
+    return the session."""
 
     def start_bronze_stage(spark):
         return start_bronze(spark, paths, trigger, bronze)
@@ -71,11 +82,18 @@ def run_pipeline(
     def start_silver_stage(spark):
         return start_silver(spark, paths, trigger, silver)
 
-    def start_all(spark):
-        return start_bronze_stage(spark) + start_silver_stage(spark)
+    refresh_then_check, *start_gold = gold_stages(paths, trigger, gold)
+    if trigger.available_now:
+        stages = [refresh_then_check, start_bronze_stage, start_silver_stage, *start_gold]
+    else:
+        [start_all_gold] = start_gold
 
-    stages = [start_bronze_stage, start_silver_stage] if trigger.available_now else [start_all]
-    return run_streaming_job("clickstream-pipeline", paths, BRONZE_QUERIES + SILVER_QUERIES, stages)
+        def start_everything(spark):
+            return start_bronze_stage(spark) + start_silver_stage(spark) + start_all_gold(spark)
+
+        stages = [refresh_then_check, start_everything]
+    checkpoints = [*BRONZE_QUERIES, *SILVER_QUERIES, *gold_checkpoints(gold)]
+    return run_streaming_job("clickstream-pipeline", paths, checkpoints, stages)
 
 
 def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSummary:
@@ -95,12 +113,14 @@ def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSumm
         .collect()
     )
     quarantine_rows = count(paths.quarantine)
+    gold_tables = sorted(path for path in paths.gold.glob("*") if (path / "_delta_log").is_dir())
     return PipelineSummary(
         bronze_rows=bronze_rows,
         silver_rows=silver_rows,
         quarantine_rows=quarantine_rows,
         duplicates_removed=bronze_rows - quarantine_rows - silver_rows,
         quarantine_by_reason={row.reason: row["count"] for row in sorted(reasons)},
+        gold_rows={path.name: count(path) for path in gold_tables},
     )
 
 
@@ -116,6 +136,8 @@ def print_summary(summary: PipelineSummary, paths: config.LakehousePaths) -> Non
     table.add_row("silver", f"{summary.silver_rows:,}", str(paths.silver))
     table.add_row("quarantine", f"{summary.quarantine_rows:,}", str(paths.quarantine))
     table.add_row("duplicates removed", f"{summary.duplicates_removed:,}", "")
+    for model, rows in summary.gold_rows.items():
+        table.add_row(f"gold: {model}", f"{rows:,}", str(paths.gold_table(model)))
     console = Console()
     console.print(table)
     if summary.quarantine_by_reason:
@@ -128,7 +150,11 @@ def run_command(args: argparse.Namespace) -> int:
     paths = config.paths_from_args(args)
     trigger = Trigger(available_now=args.available_now, interval=args.interval)
     spark = run_pipeline(
-        paths, trigger, bronze_options_from_args(args), silver_options_from_args(args)
+        paths,
+        trigger,
+        bronze_options_from_args(args),
+        silver_options_from_args(args),
+        gold_options_from_args(args),
     )
     try:
         print_summary(summarize(spark, paths), paths)

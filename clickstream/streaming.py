@@ -150,7 +150,7 @@ def install_metrics_listener(spark: SparkSession, metrics_dir: Path) -> None:
         def onQueryProgress(self, event: Any) -> None:
             record = metrics.batch_record(json.loads(event.progress.json))
             metrics.append_batch(metrics_dir, record)
-            if record["rows_in"]:
+            if record["rows_in"] or record["rows_out"]:
                 log.info(
                     "%s batch %s: %s rows in, %s out, %s ms, state %s, dropped late %s, dup %s",
                     record["query"],

@@ -1,0 +1,220 @@
+"""The streaming SQL runner on a generated backlog, checked against the plain-Python oracle."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from clickstream import gold
+from clickstream.config import resolve_paths
+from clickstream.errors import ClickstreamError
+from clickstream.generator.ledger import load_ledger
+from clickstream.models import load_project
+from clickstream.models.project import DEFAULT_PROJECT_DIR
+from clickstream.streaming import Trigger
+from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
+from tests.sql import oracle
+
+THRESHOLD = 50
+GAP = timedelta(minutes=10)
+
+
+def run_models(spark, project, paths, names) -> dict[str, datetime]:
+    """Drain ``names`` in order; return each model's final watermark."""
+    watermarks = {}
+    for name in names:
+        [query] = gold.start_models(spark, project, paths, [name], Trigger(available_now=True))
+        query.awaitTermination()
+        mark = query.lastProgress["eventTime"]["watermark"]
+        watermarks[name] = datetime.fromisoformat(mark).replace(tzinfo=None)
+    return watermarks
+
+
+def rows_by(spark, path: Path, *key: str) -> dict:
+    rows = spark.read.format("delta").load(str(path)).collect()
+    keyed = {tuple(row[k] for k in key): row.asDict() for row in rows}
+    assert len(keyed) == len(rows), "the grain is not unique"
+    return keyed
+
+
+@pytest.fixture(scope="module")
+def backlog(spark, tmp_path_factory):
+    """An hour of events with every fault and bots, drained to silver, all models run once."""
+    root = tmp_path_factory.mktemp("gold")
+    paths = resolve_paths({"root": root / "data"}, environ={})
+    generate_backlog(paths, recent_hour(hours_ago=3), minutes=60, seed=5, rate=10)
+    drain(spark, paths)
+    ledger = load_ledger(paths.raw)
+    events = oracle.load_valid_events(paths.raw, ledger.valid_event_ids)
+    project = load_project()
+    watermarks = run_models(spark, project, paths, [m.name for m in project.order()])
+    return paths, ledger, events, project, watermarks
+
+
+def test_revenue_upsert_equals_the_oracle_to_the_cent(spark, backlog):
+    paths, _, events, _, _ = backlog
+    actual = rows_by(spark, paths.gold_table("revenue_by_product_5m"), "window_start", "product_id")
+    expected = oracle.revenue_by_product(events)
+
+    assert actual.keys() == expected.keys()
+    for key, row in expected.items():
+        assert {name: actual[key][name] for name in row} == row, key
+
+
+def test_bot_anomalies_equal_the_oracle_and_flag_only_bots(spark, backlog):
+    paths, ledger, events, _, watermarks = backlog
+    actual = rows_by(spark, paths.gold_table("bot_anomalies"), "window_start", "user_id")
+    closed = watermarks["bot_anomalies"]
+    expected = {
+        key: row
+        for key, row in oracle.bot_anomalies(events, THRESHOLD).items()
+        if key[0] + timedelta(minutes=1) <= closed
+    }
+
+    assert expected, "the backlog must hold bot bursts"
+    assert actual.keys() == expected.keys()
+    for key, row in expected.items():
+        assert {name: actual[key][name] for name in row} == row, key
+    assert {user for _, user in actual} <= ledger.bot_user_ids
+
+
+def test_session_funnel_equals_the_oracle(spark, backlog):
+    paths, _, events, _, watermarks = backlog
+    actual = rows_by(spark, paths.gold_table("session_funnel"), "session_id", "session_start")
+    expected = {
+        key: row
+        for key, row in oracle.sessions(events, GAP, THRESHOLD).items()
+        if row["closes_at"] <= watermarks["session_funnel"]
+    }
+
+    assert len(expected) > 100
+    assert actual.keys() == expected.keys()
+    for key, row in expected.items():
+        compared = {name: value for name, value in row.items() if name != "closes_at"}
+        assert {name: actual[key][name] for name in compared} == compared, key
+
+
+def test_funnel_summary_equals_the_oracle_without_bot_sessions(spark, backlog):
+    paths, ledger, events, _, watermarks = backlog
+    emitted = {
+        key: row
+        for key, row in oracle.sessions(events, GAP, THRESHOLD).items()
+        if row["closes_at"] <= watermarks["session_funnel"]
+    }
+    expected = {
+        start: row
+        for start, row in oracle.funnel_summary(emitted).items()
+        if start + timedelta(minutes=10) <= watermarks["funnel_summary_10m"]
+    }
+    actual = rows_by(spark, paths.gold_table("funnel_summary_10m"), "window_start")
+
+    assert expected
+    assert {start for (start,) in actual} == set(expected)
+    for start, row in expected.items():
+        for name, value in row.items():
+            assert actual[(start,)][name] == pytest.approx(value), (start, name)
+    bot_sessions = [row for row in emitted.values() if row["is_bot"]]
+    assert bot_sessions and {row["user_id"] for row in bot_sessions} <= ledger.bot_user_ids
+
+
+def project_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(DEFAULT_PROJECT_DIR, tmp_path / "sql"))
+
+
+def separate_gold(paths, tmp_path: Path):
+    """Same silver, but gold tables and checkpoints of the test's own."""
+    return resolve_paths(
+        {
+            "root": paths.root,
+            "gold": tmp_path / "gold",
+            "checkpoints": tmp_path / "checkpoints",
+        },
+        environ={},
+    )
+
+
+def test_revenue_in_append_mode_equals_the_oracle_for_closed_windows(spark, backlog, tmp_path):
+    paths, _, events, _, _ = backlog
+    sql_dir = project_copy(tmp_path)
+    model_file = sql_dir / "gold" / "revenue_by_product_5m.sql"
+    model_file.write_text(model_file.read_text().replace("'upsert'", "'append'"))
+    project = load_project(sql_dir)
+    own = separate_gold(paths, tmp_path)
+    watermark = run_models(spark, project, own, ["revenue_by_product_5m"])["revenue_by_product_5m"]
+
+    actual = rows_by(spark, own.gold_table("revenue_by_product_5m"), "window_start", "product_id")
+    expected = {
+        key: row
+        for key, row in oracle.revenue_by_product(events).items()
+        if key[0] + timedelta(minutes=5) <= watermark
+    }
+    assert expected and actual.keys() == expected.keys()
+    for key, row in expected.items():
+        assert {name: actual[key][name] for name in row} == row, key
+
+
+def test_changed_model_is_refused_until_full_refresh(spark, backlog, tmp_path):
+    paths, _, events, _, _ = backlog
+    sql_dir = project_copy(tmp_path)
+    own = separate_gold(paths, tmp_path)
+    run_models(spark, load_project(sql_dir), own, ["bot_anomalies", "revenue_by_product_5m"])
+
+    project_file = sql_dir / "project.yml"
+    project_file.write_text(
+        project_file.read_text().replace("bot_events_per_minute: 50", "bot_events_per_minute: 200")
+    )
+    changed = load_project(sql_dir)
+    models = [changed.models["bot_anomalies"], changed.models["revenue_by_product_5m"]]
+    with pytest.raises(ClickstreamError, match=r"bot_anomalies changed.*--full-refresh"):
+        gold.check_fingerprints(own, models)
+    gold.check_fingerprints(own, [changed.models["revenue_by_product_5m"]])  # unchanged: fine
+
+    gold.full_refresh(spark, changed, own, ["bot_anomalies"])
+    gold.check_fingerprints(own, models)
+    actual = rows_by(spark, own.gold_table("bot_anomalies"), "window_start", "user_id")
+    assert set(actual) <= set(oracle.bot_anomalies(events, 200))
+    assert all(row["event_count"] > 200 for row in actual.values())
+
+
+def test_full_refresh_takes_downstream_models_along(backlog):
+    project = backlog[3]
+    assert gold.with_downstream(project, ["session_funnel"]) == [
+        "session_funnel",
+        "funnel_summary_10m",
+    ]
+
+
+def test_a_new_metric_is_a_new_file(spark, backlog, tmp_path):
+    paths, _, events, _, _ = backlog
+    sql_dir = project_copy(tmp_path)
+    (sql_dir / "gold" / "events_per_type_1h.sql").write_text(
+        """-- Events per type per hour.
+{{ config(materialized='upsert', watermark={'column': 'event_time', 'delay': '1 minute'},
+          unique_key=['window_start', 'event_type'], partition_by=['window_date']) }}
+with events as (
+    select event_type, event_time from {{ ref('silver_events') }}
+)
+select
+    hour_window.start as window_start,
+    event_type,
+    event_count,
+    to_date(hour_window.start) as window_date
+from (
+    select window(event_time, '1 hour') as hour_window, event_type, count(*) as event_count
+    from events
+    group by hour_window, event_type
+) as counted
+"""
+    )
+    own = separate_gold(paths, tmp_path)
+    run_models(spark, load_project(sql_dir), own, ["events_per_type_1h"])
+
+    actual = rows_by(spark, own.gold_table("events_per_type_1h"), "window_start", "event_type")
+    expected: dict = {}
+    for event in events:
+        key = (oracle.window_start(event.time, timedelta(hours=1)), event.event_type)
+        expected[key] = expected.get(key, 0) + 1
+    assert {key: row["event_count"] for key, row in actual.items()} == expected

@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_command(
             "run",
             run_pipeline,
-            "run bronze and silver in one Spark application until Ctrl-C, or --available-now",
+            "run bronze, silver and gold in one Spark application until Ctrl-C, or --available-now",
             under=pipeline_commands,
         )
     )

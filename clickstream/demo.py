@@ -43,9 +43,11 @@ def run_command(args: argparse.Namespace) -> int:
     from clickstream.generator.ledger import load_ledger
     from clickstream.gold_job import GoldOptions
     from clickstream.jobs import BronzeOptions, SilverOptions
+    from clickstream.jvm_deps import required_jars
     from clickstream.pipeline import print_summary, run_pipeline, summarize
     from clickstream.streaming import Trigger
 
+    required_jars()  # fail in one line before generating anything
     paths = config.paths_from_args(args)
     end = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
     start = end - timedelta(minutes=args.minutes)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from clickstream import jvm_deps
 from clickstream.errors import SetupError
 from clickstream.spark import build_spark_session
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_lock_pins_the_coordinate_delta_spark_computes():
@@ -28,18 +33,38 @@ def test_missing_jars_stop_the_session_builder_before_any_jvm(tmp_path, monkeypa
         build_spark_session("never-started")
 
 
-def test_missing_jars_give_one_line_and_exit_2(tmp_path):
-    code = "from clickstream.spark import build_spark_session; build_spark_session('x')"
-    wrapped = (
-        "import sys; from clickstream.errors import run_entry_point; "
-        f"sys.exit(run_entry_point(lambda: exec({code!r})))"
-    )
-    env = {"CLICKSTREAM_JARS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+ENTRY_POINTS = [
+    ["spark_jobs/bronze.py", "--trigger", "available-now"],
+    ["spark_jobs/silver.py", "--trigger", "available-now"],
+    ["spark_jobs/gold.py", "--trigger", "available-now"],
+    ["-m", "clickstream.cli", "pipeline", "run", "--available-now"],
+    ["-m", "clickstream.cli", "sql", "test"],
+    ["-m", "clickstream.cli", "demo"],
+    ["-m", "clickstream.cli", "submit", "bronze"],
+]
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=lambda args: " ".join(args[:4]))
+def test_missing_jars_stop_every_entry_point_with_one_line(entry_point, tmp_path):
+    env = {
+        **os.environ,
+        jvm_deps.JARS_DIR_ENV: str(tmp_path / "no-jars"),
+        "CLICKSTREAM_DATA_DIR": str(tmp_path / "data"),
+    }
+    started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", wrapped], capture_output=True, text=True, env=env, check=False
+        [sys.executable, *entry_point],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        check=False,
     )
 
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
+    assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: Delta Lake jars missing")
+    assert result.stderr.count("\n") == 1
     assert "make setup" in result.stderr
+    assert time.monotonic() - started < 10  # no JVM was started
+    assert not (tmp_path / "data" / "raw").exists()  # nothing was generated first

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from clickstream import gold
+from clickstream import gold, model_checks
 from clickstream.config import resolve_paths
 from clickstream.errors import ClickstreamError
 from clickstream.generator.ledger import load_ledger
@@ -218,3 +220,35 @@ from (
         key = (oracle.window_start(event.time, timedelta(hours=1)), event.event_type)
         expected[key] = expected.get(key, 0) + 1
     assert {key: row["event_count"] for key, row in actual.items()} == expected
+
+
+def test_model_tests_pass_on_the_runner_output(spark, backlog):
+    paths, _, _, project, _ = backlog
+    results = model_checks.run_model_tests(spark, project, paths, list(project.models))
+
+    assert len(results) == sum(len(model.tests) for model in project.models.values())
+    assert [r for r in results if not r.passed] == []
+
+
+def test_sql_test_command_shows_failing_rows_and_exits_1(spark, backlog, tmp_path):
+    paths, _, _, project, _ = backlog
+    own = separate_gold(paths, tmp_path)
+    run_models(spark, project, own, ["bot_anomalies"])
+    table = str(own.gold_table("bot_anomalies"))
+    spark.read.format("delta").load(table).limit(1).write.format("delta").mode("append").save(table)
+
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("clickstream")),
+            "sql", "test", "--select", "bot_anomalies",
+            "--data-dir", str(own.root), "--gold-dir", str(own.gold),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "FAIL: 1 rows" in result.stdout
+    assert "unique_bot_anomalies" in result.stdout and "failing row" in result.stdout

@@ -142,3 +142,16 @@ class SparkSettings:
             driver_memory=environ.get("CLICKSTREAM_SPARK_DRIVER_MEMORY", defaults.driver_memory),
             ui_enabled=environ.get("CLICKSTREAM_SPARK_UI", "0").lower() in {"1", "true", "yes"},
         )
+
+
+SQL_DIR_ENV = "CLICKSTREAM_SQL_DIR"
+DEFAULT_SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+def sql_project_dir(
+    value: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """The SQL project folder: ``value``, else ``$CLICKSTREAM_SQL_DIR``, else ``<repo>/sql``."""
+    environ = os.environ if environ is None else environ
+    chosen = value or environ.get(SQL_DIR_ENV) or DEFAULT_SQL_DIR
+    return Path(chosen).expanduser().absolute()

@@ -45,6 +45,7 @@ def run_command(args: argparse.Namespace) -> int:
     from clickstream.jobs import BronzeOptions, SilverOptions
     from clickstream.jvm_deps import required_jars
     from clickstream.pipeline import print_summary, run_pipeline, summarize
+    from clickstream.reconcile import reconcile
     from clickstream.streaming import Trigger
 
     required_jars()  # fail in one line before generating anything
@@ -75,11 +76,7 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         spark.stop()
     print_summary(summary, paths)
-    ledger = load_ledger(paths.raw)
-    matches = summary.silver_rows == ledger.unique_valid_events
-    print(
-        f"ledger: {ledger.unique_valid_events:,} unique valid events, "
-        f"{ledger.malformed_lines:,} malformed lines, {ledger.duplicates:,} duplicates -> "
-        + ("silver reconciles exactly" if matches else "MISMATCH with silver")
-    )
-    return 0 if matches else 1
+    checks = reconcile(summary, load_ledger(paths.raw))
+    for check in checks:
+        print(check)
+    return 0 if all(check.holds for check in checks) else 1

@@ -7,8 +7,12 @@ duration, state rows, rows dropped by watermark, duplicates dropped. ``read_batc
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +52,55 @@ def metrics_file(metrics_dir: Path, query_name: str) -> Path:
     return metrics_dir / "streaming" / f"{query_name}.jsonl"
 
 
+@contextmanager
+def _store_lock(metrics_dir: Path, exclusive: bool) -> Iterator[None]:
+    """Writers share the store's lock; pruning takes it alone, so no appended line is lost."""
+    folder = metrics_dir / "streaming"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def append_batch(metrics_dir: Path, record: dict[str, Any]) -> None:
     """Append one record; a single ``write`` on an O_APPEND file keeps lines whole."""
     path = metrics_file(metrics_dir, record["query"] or "unnamed")
-    path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
+    with _store_lock(metrics_dir, exclusive=False):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+def prune_batches(metrics_dir: Path, older_than: datetime) -> dict[str, int]:
+    """Drop the records of batches before ``older_than`` (aware) from every query's file.
+
+    Returns the number of records removed per query. Each file is rewritten beside itself and
+    renamed over it while writers wait on the store's lock.
+    """
+    removed: dict[str, int] = {}
+    with _store_lock(metrics_dir, exclusive=True):
+        for path in sorted((metrics_dir / "streaming").glob("*.jsonl")):
+            lines = path.read_text().splitlines(keepends=True)
+            kept = [line for line in lines if line.strip() and not _before(line, older_than)]
+            removed[path.stem] = len(lines) - len(kept)
+            if removed[path.stem]:
+                temporary = path.with_name(f".{path.name}.tmp")
+                temporary.write_text("".join(kept))
+                os.replace(temporary, path)
+    return removed
+
+
+def _before(line: str, moment: datetime) -> bool:
+    stamp = json.loads(line).get("timestamp")
+    if not stamp:
+        return False
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) < moment
 
 
 def read_batches(metrics_dir: Path, query_name: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from clickstream.config import LakehousePaths
@@ -33,16 +34,18 @@ def run_streaming_job(
     paths: LakehousePaths,
     query_names: Sequence[str],
     stages: Sequence[StartQueries],
+    stop_at: datetime | None = None,
 ) -> SparkSession:
     """Lock the checkpoints of ``query_names``, then run ``stages`` one after another.
 
     Each stage starts some queries and runs them until they finish or a stop is requested; the
     stages run in order, so an available-now silver stage sees everything bronze wrote. With
-    processing-time triggers pass one stage that starts every query.
+    processing-time triggers pass one stage that starts every query; ``stop_at`` then ends it
+    (after the batch running at that time) as SIGTERM would.
     Returns the (still running) session so a caller can summarise the tables.
     """
     configure_logging()
-    stop = StopRequest()
+    stop = StopRequest(stop_at)
     with ExitStack() as locks:
         lock_checkpoints(locks, [paths.checkpoint(name) for name in query_names])
         spark = build_spark_session(app_name)

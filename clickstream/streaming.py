@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ class Trigger:
 
     available_now: bool = False
     interval: str = DEFAULT_INTERVAL
+    stop_at: datetime | None = None  # processing-time only: stop after the batch running then
 
     def writer_kwargs(self) -> dict[str, Any]:
         return {"availableNow": True} if self.available_now else {"processingTime": self.interval}
@@ -62,10 +64,30 @@ def add_trigger_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_INTERVAL,
         help=f"trigger interval for processing-time (default: {DEFAULT_INTERVAL!r})",
     )
+    parser.add_argument(
+        "--stop-at",
+        type=parse_stop_at,
+        metavar="ISO",
+        help="processing-time: stop after the batch running at this time (ISO-8601, UTC if no "
+        "offset; default: run until SIGTERM)",
+    )
+
+
+def parse_stop_at(text: str) -> datetime:
+    """``--stop-at`` value -> an aware datetime (UTC when the text has no offset)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def trigger_from_args(args: argparse.Namespace) -> Trigger:
-    return Trigger(available_now=args.trigger == "available-now", interval=args.interval)
+    return Trigger(
+        available_now=args.trigger == "available-now",
+        interval=args.interval,
+        stop_at=getattr(args, "stop_at", None),
+    )
 
 
 class CheckpointLock:
@@ -173,10 +195,12 @@ def install_metrics_listener(spark: SparkSession, metrics_dir: Path) -> None:
 
 
 class StopRequest:
-    """Turns SIGTERM and SIGINT into a request to stop after the current batch."""
+    """Turns SIGTERM and SIGINT, or reaching ``deadline``, into a request to stop after the
+    current batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: datetime | None = None) -> None:
         self.event = threading.Event()
+        self.deadline = deadline
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._request)
 
@@ -186,6 +210,10 @@ class StopRequest:
 
     @property
     def requested(self) -> bool:
+        deadline = self.deadline
+        if deadline is not None and not self.event.is_set() and datetime.now(UTC) >= deadline:
+            log.info("stop time %s reached: stopping after the current batch", deadline)
+            self.event.set()
         return self.event.is_set()
 
 

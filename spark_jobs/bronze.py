@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         paths,
         BRONZE_QUERIES,
         [lambda spark: start_bronze(spark, paths, trigger, options)],
+        stop_at=trigger.stop_at,
     )
     spark.stop()
     return 0

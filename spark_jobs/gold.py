@@ -43,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     trigger = trigger_from_args(args)
     options = gold_options_from_args(args)
     spark = run_streaming_job(
-        "clickstream-gold", paths, gold_checkpoints(options), gold_stages(paths, trigger, options)
+        "clickstream-gold",
+        paths,
+        gold_checkpoints(options),
+        gold_stages(paths, trigger, options),
+        stop_at=trigger.stop_at,
     )
     spark.stop()
     return 0

@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         paths,
         SILVER_QUERIES,
         [lambda spark: start_silver(spark, paths, trigger, options)],
+        stop_at=trigger.stop_at,
     )
     spark.stop()
     return 0

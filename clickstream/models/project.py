@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from clickstream import config as lakehouse
+from clickstream.config import SQL_DIR_ENV as PROJECT_DIR_ENV
+from clickstream.config import sql_project_dir as project_dir
 from clickstream.errors import ClickstreamError
-from clickstream.jvm_deps import REPO_ROOT
 from clickstream.models import graph
 from clickstream.models.config import ModelConfig, build_config
 from clickstream.models.errors import ModelError
@@ -29,8 +29,6 @@ from clickstream.models.render import RenderedModel, render_model, render_text
 from clickstream.models.tests import DeclaredTest, ModelTest, build_tests, declared_tests
 from clickstream.models.yamlfile import LineDict, line_of, load_yaml, plain
 
-PROJECT_DIR_ENV = "CLICKSTREAM_SQL_DIR"
-DEFAULT_PROJECT_DIR = REPO_ROOT / "sql"
 PROJECT_FILE = "project.yml"
 MODELS_DIR = "gold"
 PROJECT_KEYS = ("sources", "vars")
@@ -98,15 +96,6 @@ class _Draft:
     raw_sql: str
     rendered: RenderedModel
     parsed: ParsedModel
-
-
-def project_dir(
-    value: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None
-) -> Path:
-    """The project folder: ``value``, else ``$CLICKSTREAM_SQL_DIR``, else ``<repo>/sql``."""
-    environ = os.environ if environ is None else environ
-    chosen = value or environ.get(PROJECT_DIR_ENV) or DEFAULT_PROJECT_DIR
-    return Path(chosen).expanduser().absolute()
 
 
 def display_path(path: Path, root: Path) -> str:

@@ -1,0 +1,156 @@
+"""Building blocks of the Airflow DAGs in ``dags/``: the Spark job operator, forms, locks, models.
+
+Input: the lakehouse settings of the environment (``CLICKSTREAM_*``). Output: operators and helpers
+the DAG files wire together. Importing this module is cheap (no pyspark, no Spark conf, no jar
+check): the DAG processor parses the DAG files often. Everything expensive happens in ``execute``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+from clickstream import config
+from clickstream.spark import SPARK_JOBS_DIR
+
+SPARK_CONN_ID = "spark_default"
+OWNER = "data-platform"
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+}
+CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
+LOCK_NOTE = (
+    "Only one writer per checkpoint: every Spark job holds an exclusive lock beside each checkpoint "
+    "it writes (`<checkpoint>.lock`). A job started while another holds it stops at once without "
+    "touching the checkpoint; clickstream_incremental checks the locks first and skips its run "
+    "while clickstream_streaming (or a manual job) is running."
+)
+
+
+def lakehouse_paths() -> config.LakehousePaths:
+    """The lakehouse of this environment (``CLICKSTREAM_DATA_DIR`` and friends)."""
+    return config.resolve_paths({}, environ=os.environ)
+
+
+def gold_model_names(project_dir: Path | None = None) -> list[str]:
+    """Names of the SQL models (file stems under the project folder), without parsing them."""
+    root = config.sql_project_dir(project_dir)
+    return sorted(path.stem for path in root.rglob("*.sql"))
+
+
+def busy_checkpoints(paths: config.LakehousePaths) -> list[str]:
+    """Checkpoints whose lock a running job holds right now (probed without blocking)."""
+    from clickstream.errors import ClickstreamError
+    from clickstream.streaming import CheckpointLock
+
+    root = paths.checkpoints
+    locks = sorted(root.rglob("*.lock")) if root.is_dir() else []
+    busy = []
+    for lock in locks:
+        checkpoint = lock.with_name(lock.name.removesuffix(".lock"))
+        try:
+            with CheckpointLock(checkpoint):
+                pass
+        except ClickstreamError:
+            busy.append(str(checkpoint.relative_to(root)))
+    return busy
+
+
+def stop_at(duration_minutes: float, now: datetime | None = None) -> str | None:
+    """The ISO time a run of ``duration_minutes`` ends (None: 0 means until stopped)."""
+    if not duration_minutes:
+        return None
+    now = now or datetime.now(UTC)
+    return (now + timedelta(minutes=duration_minutes)).isoformat(timespec="seconds")
+
+
+class ClickstreamSparkSubmitOperator(SparkSubmitOperator):
+    """``spark-submit spark_jobs/<job>.py <job_args>`` through the Spark connection.
+
+    The master comes from the connection (``AIRFLOW_CONN_SPARK_DEFAULT``; ``local[*]`` unless set).
+    At run time it adds what ``clickstream submit`` adds: the Delta jars (a one-line error if they
+    are missing), the shared Spark conf, the venv's Python for the driver and executors, and
+    ``SPARK_HOME``. ``spark-submit`` must be on the ``PATH`` of the Airflow workers (the venv's
+    ``bin``; the provider only runs binaries found there).
+    """
+
+    def __init__(self, *, job: str, job_args: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("conn_id", SPARK_CONN_ID)
+        kwargs.setdefault("name", f"clickstream-{job}")
+        super().__init__(
+            application=str(SPARK_JOBS_DIR / f"{job}.py"),
+            application_args=job_args or [],
+            **kwargs,
+        )
+        self.job = job
+
+    def execute(self, context: Any) -> None:
+        from clickstream.spark import launch_conf, session_conf, spark_home
+
+        settings = config.SparkSettings.from_env()
+        conf = launch_conf(settings) | session_conf(settings)
+        conf.pop("spark.master")
+        self.jars = conf.pop("spark.jars")
+        python = sys.executable
+        self.conf = {
+            **conf,
+            "spark.pyspark.python": python,
+            "spark.pyspark.driver.python": python,
+            **(self.conf or {}),
+        }
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name.startswith(("CLICKSTREAM_", "JAVA_")) or name in {"PATH", "HOME"}
+        }
+        env |= {"SPARK_HOME": str(spark_home()), "PYSPARK_PYTHON": python}
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        self.env_vars = {**env, **(self.env_vars or {})}
+        self.application_args = [str(arg) for arg in self.application_args or []]
+        super().execute(context)
+
+
+def layer_assets() -> dict[str, Any]:
+    """One Asset per layer of the lakehouse (gold: the folder of the model tables)."""
+    from airflow.sdk import Asset
+
+    paths = lakehouse_paths()
+    return {
+        layer: Asset(name=f"clickstream_{layer}", uri=f"file://{getattr(paths, layer)}")
+        for layer in ("bronze", "silver", "gold")
+    }
+
+
+def drain_tasks(prefix: str = "", gold_args: Any = None) -> list[ClickstreamSparkSubmitOperator]:
+    """Bronze -> silver -> gold, each an available-now run through the streaming checkpoints (so
+    exactly once with the streaming jobs), chained, each updating its layer's Asset."""
+    assets = layer_assets()
+    tasks = [
+        ClickstreamSparkSubmitOperator(
+            task_id=f"{prefix}{layer}",
+            job=layer,
+            job_args=["--trigger", "available-now"] if layer != "gold" else gold_args,
+            outlets=[assets[layer]],
+        )
+        for layer in ("bronze", "silver", "gold")
+    ]
+    tasks[0] >> tasks[1] >> tasks[2]
+    return tasks
+
+
+def generator_command(params: dict[str, Any], until: str | None) -> list[str]:
+    """``clickstream generate`` for a streaming run's form values, ending at ``until`` (ISO)."""
+    command = [CLICKSTREAM, "generate", "--rate", str(params["events_per_second"])]
+    if until:
+        seconds = (datetime.fromisoformat(until) - datetime.now(UTC)).total_seconds()
+        command += ["--duration", f"{max(seconds, 1):.0f}"]
+    for name in ("bot_rate", "duplicate_rate", "late_rate", "out_of_order_rate", "malformed_rate"):
+        command += [f"--{name.replace('_', '-')}", str(params[name])]
+    return command

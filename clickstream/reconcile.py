@@ -1,0 +1,45 @@
+"""The pipeline's tables checked against the generator's ground truth.
+
+Input: a ``PipelineSummary`` (row counts of the tables) and the ``Ledger`` of the raw folder.
+Output: one ``Reconciliation`` per identity that must hold once every raw file has been drained:
+raw lines = bronze rows, unique valid events = silver rows, malformed lines = quarantine rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clickstream.generator.ledger import Ledger
+    from clickstream.pipeline import PipelineSummary
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """One identity: what the ledger says against what the table holds."""
+
+    name: str
+    expected: int
+    actual: int
+
+    @property
+    def holds(self) -> bool:
+        return self.expected == self.actual
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.holds else f"MISMATCH ({self.actual - self.expected:+,})"
+        return f"{self.name}: ledger {self.expected:,}, table {self.actual:,}: {verdict}"
+
+
+def reconcile(summary: PipelineSummary, ledger: Ledger) -> list[Reconciliation]:
+    """Every identity between the ledger and the drained tables."""
+    return [
+        Reconciliation("raw lines = bronze rows", ledger.lines, summary.bronze_rows),
+        Reconciliation(
+            "unique valid events = silver rows", ledger.unique_valid_events, summary.silver_rows
+        ),
+        Reconciliation(
+            "malformed lines = quarantine rows", ledger.malformed_lines, summary.quarantine_rows
+        ),
+    ]

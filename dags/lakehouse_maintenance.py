@@ -1,0 +1,45 @@
+"""lakehouse_maintenance: daily OPTIMIZE and VACUUM of every Delta table, raw file archiving,
+metrics pruning, and a report of table sizes and file counts.
+
+Safe while the streaming jobs run: see ``clickstream.maintenance``.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Param
+
+from clickstream.maintenance import DEFAULT_RETENTION_HOURS
+from clickstream.orchestration import DEFAULT_ARGS, ClickstreamSparkSubmitOperator
+
+with DAG(
+    dag_id="lakehouse_maintenance",
+    description="OPTIMIZE, VACUUM, archive raw files, prune metrics, report sizes",
+    doc_md=__doc__,
+    schedule="@daily",
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["clickstream", "maintenance"],
+    params={
+        "retention_hours": Param(
+            DEFAULT_RETENTION_HOURS,
+            type="integer",
+            minimum=DEFAULT_RETENTION_HOURS,
+            maximum=24 * 365,
+            title="VACUUM retention (hours)",
+        ),
+        "metrics_days": Param(
+            7, type="integer", minimum=1, maximum=365, title="Keep metrics (days)"
+        ),
+    },
+) as dag:
+    ClickstreamSparkSubmitOperator(
+        task_id="maintain",
+        job="maintenance",
+        job_args=[
+            "--retention-hours",
+            "{{ params.retention_hours }}",
+            "--metrics-days",
+            "{{ params.metrics_days }}",
+        ],
+    )

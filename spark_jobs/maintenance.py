@@ -1,0 +1,81 @@
+"""Lakehouse maintenance: OPTIMIZE and VACUUM every Delta table, archive ingested raw files, prune
+old metrics, and report sizes and file counts.
+
+Run it: ``.venv/bin/clickstream submit maintenance [--retention-hours 168] [--metrics-days 7]``.
+Safe while the streaming jobs run (see ``clickstream.maintenance``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+
+from clickstream import config, metrics
+from clickstream.errors import ClickstreamError, run_entry_point
+from clickstream.logs import configure_logging
+from clickstream.maintenance import (
+    DEFAULT_RETENTION_HOURS,
+    archive_raw_files,
+    delta_tables,
+    folder_size,
+    maintain_table,
+)
+from clickstream.spark import build_spark_session
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    config.add_path_arguments(parser)
+    parser.add_argument(
+        "--retention-hours",
+        type=int,
+        default=DEFAULT_RETENTION_HOURS,
+        help=f"VACUUM keeps files needed for this long (default and minimum: {DEFAULT_RETENTION_HOURS})",
+    )
+    parser.add_argument(
+        "--metrics-days",
+        type=float,
+        default=7,
+        help="drop metrics records of batches older than this (default: 7)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.retention_hours < DEFAULT_RETENTION_HOURS:
+        raise ClickstreamError(
+            f"--retention-hours {args.retention_hours} is below {DEFAULT_RETENTION_HOURS}: a "
+            "running stream or a time-travel reader could lose files it still needs"
+        )
+    paths = config.paths_from_args(args)
+    configure_logging()
+    print(f"archived {archive_raw_files(paths):,} ingested raw files into {paths.archive}")
+    cutoff = datetime.now(UTC) - timedelta(days=args.metrics_days)
+    pruned = metrics.prune_batches(paths.metrics, cutoff)
+    print(f"pruned {sum(pruned.values()):,} metrics records older than {cutoff:%Y-%m-%d %H:%M}Z")
+    spark = build_spark_session("clickstream-maintenance")
+    try:
+        reports = [
+            maintain_table(spark, name, path, args.retention_hours)
+            for name, path in delta_tables(paths).items()
+        ]
+    finally:
+        spark.stop()
+    print(f"{'table':32} {'version':>11} {'live files':>12} {'MB':>15} {'files on disk':>15}")
+    for r in reports:
+        print(
+            f"{r.name:32} {r.version_before:>5}->{r.version_after:<5} "
+            f"{r.live_files_before:>5}->{r.live_files_after:<6} "
+            f"{r.bytes_before / 1e6:>7.2f}->{r.bytes_after / 1e6:<7.2f} "
+            f"{r.disk_files_before:>7}->{r.disk_files_after:<7}"
+        )
+    for name in ("raw", "archive"):
+        files, size = folder_size(getattr(paths, name))
+        print(f"{name} folder: {files:,} files, {size / 1e6:,.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_entry_point(main))

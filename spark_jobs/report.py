@@ -1,0 +1,48 @@
+"""Report on the lakehouse: rows per table, reconciliation with the generator's ledger, gold tests.
+
+Run it after the tables are drained: ``.venv/bin/clickstream submit report``. Prints the summary
+table, each ledger identity (raw lines = bronze rows, unique valid events = silver rows, malformed
+lines = quarantine rows) and every gold model test. Exit 1 if an identity or a test fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from clickstream import config
+from clickstream.errors import run_entry_point
+from clickstream.generator.ledger import load_ledger
+from clickstream.gold_job import add_gold_arguments, gold_options_from_args, load_selected
+from clickstream.logs import configure_logging
+from clickstream.model_checks import print_results, run_model_tests
+from clickstream.pipeline import print_summary, summarize
+from clickstream.reconcile import reconcile
+from clickstream.spark import build_spark_session
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    config.add_path_arguments(parser)
+    add_gold_arguments(parser)
+    args = parser.parse_args(argv)
+    paths = config.paths_from_args(args)
+    project, models = load_selected(gold_options_from_args(args))
+    configure_logging()
+    spark = build_spark_session("clickstream-report")
+    try:
+        summary = summarize(spark, paths)
+        results = run_model_tests(spark, project, paths, models)
+    finally:
+        spark.stop()
+    print_summary(summary, paths)
+    checks = reconcile(summary, load_ledger(paths.raw))
+    for check in checks:
+        print(check)
+    print_results(results)
+    healthy = all(check.holds for check in checks) and all(r.passed for r in results)
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run_entry_point(main))

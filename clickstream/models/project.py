@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clickstream import config as lakehouse
+from clickstream.config import DEFAULT_SQL_DIR as DEFAULT_PROJECT_DIR  # noqa: F401 (re-export)
 from clickstream.config import SQL_DIR_ENV as PROJECT_DIR_ENV
 from clickstream.config import sql_project_dir as project_dir
 from clickstream.errors import ClickstreamError

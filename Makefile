@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format lock jars clean-data
+.PHONY: setup demo airflow test lint format lock jars clean-data
 
 setup: $(STAMP) jars
 
@@ -23,8 +23,13 @@ $(STAMP): requirements.lock pyproject.toml
 jars: $(STAMP)
 	@$(BIN)/python -m clickstream.jvm_deps
 
+# Airflow standalone (SQLite, LocalExecutor) runs clickstream_streaming once, then stops.
 demo: setup
-	@$(BIN)/clickstream demo
+	@$(BIN)/clickstream airflow demo
+
+# The Airflow UI (and scheduler) on http://localhost:8080 until Ctrl-C.
+airflow: setup
+	@$(BIN)/clickstream airflow up
 
 test: setup
 	@$(BIN)/ruff check .

@@ -142,6 +142,26 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    from clickstream import airflow_local
+
+    airflow_commands = add_group("airflow", "Airflow on this machine (standalone, SQLite)")
+    airflow_local.add_demo_arguments(
+        add_command(
+            "demo",
+            airflow_local.run_demo,
+            "start Airflow, run clickstream_streaming once, print the tables, stop Airflow",
+            under=airflow_commands,
+        )
+    )
+    airflow_local.add_arguments(
+        add_command(
+            "up",
+            airflow_local.run_up,
+            "Airflow standalone (UI, scheduler, DAG processor, triggerer) until Ctrl-C",
+            under=airflow_commands,
+        )
+    )
+
     pipeline_commands = add_group("pipeline", "run the streaming pipeline")
     from clickstream.pipeline import add_arguments as add_pipeline_arguments
 

@@ -110,7 +110,8 @@ class ClickstreamSparkSubmitOperator(SparkSubmitOperator):
             for name, value in os.environ.items()
             if name.startswith(("CLICKSTREAM_", "JAVA_")) or name in {"PATH", "HOME"}
         }
-        env |= {"SPARK_HOME": str(spark_home()), "PYSPARK_PYTHON": python}
+        # Unbuffered: the driver's prints reach the task log as they happen, not at exit.
+        env |= {"SPARK_HOME": str(spark_home()), "PYSPARK_PYTHON": python, "PYTHONUNBUFFERED": "1"}
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         self.env_vars = {**env, **(self.env_vars or {})}
         self.application_args = [str(arg) for arg in self.application_args or []]

@@ -1,6 +1,6 @@
 """clickstream_streaming: the live pipeline, started from a form, supervised until it ends.
 
-plan -> prepare_lakehouse -> (generator | bronze | silver | gold, all at once, until the run's
+prepare_lakehouse -> plan (the stop time) -> (generator | bronze | silver | gold, all at once, until the run's
 stop time) -> drain (bronze -> silver -> gold, available-now) -> report (ledger reconciliation and
 gold model tests). Marking the run failed or a task failed/success stops the jobs: Airflow signals
 each task's process group, so spark-submit, its JVM and the Python driver all end.
@@ -104,6 +104,6 @@ with DAG(
     report = ClickstreamSparkSubmitOperator(
         task_id="report", job="report", job_args=planned["models"]
     )
-    planned >> prepare >> streams
+    prepare >> planned >> streams
     streams >> drain[0]
     drain[-1] >> report

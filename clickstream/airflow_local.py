@@ -193,9 +193,9 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--history-minutes",
         type=int,
-        default=30,
-        help="minutes of event history landed before the run, so every gold window closes "
-        "(default 30; 0 for none)",
+        default=60,
+        help="minutes of event history landed before the run, so every gold window closes, the "
+        "funnel summary's too (behind two watermarks) (default 60; 0 for none)",
     )
 
 
@@ -294,7 +294,7 @@ def land_history(paths: config.LakehousePaths, minutes: int) -> None:
     end = datetime.now(UTC).replace(microsecond=0)
     settings = GeneratorSettings(
         out=paths.raw,
-        rate=30,
+        rate=20,
         start=end - timedelta(minutes=minutes),
         end=end,
         faults=FaultSettings(**DEMO_FAULTS),

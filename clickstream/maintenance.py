@@ -5,8 +5,9 @@ on each table, with its size and file counts before and after; raw files that br
 moved to the archive folder; metrics records older than a cutoff removed.
 
 All of it is safe while the streaming jobs run: OPTIMIZE only rewrites files into bigger ones in a
-new table version, VACUUM keeps every file a reader or writer of the last ``retention_hours`` may
-still need (Delta refuses less than 168 hours), the archive moves only files listed in a committed
+new table version, VACUUM deletes only files unreferenced for longer than the table's
+``delta.deletedFileRetentionDuration`` (7 days unless set: no running stream or time-travel reader
+of that week loses a file; Delta 4 ignores a ``RETAIN`` clause other than 0), the archive moves only files listed in a committed
 batch of bronze's checkpoint, and pruning holds the metrics store's lock.
 """
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("clickstream.maintenance")
 
-DEFAULT_RETENTION_HOURS = 168  # Delta's own safe minimum: a week
 BRONZE_SOURCE_LOG = Path("sources") / "0"  # bronze has one source: the raw folder
 
 
@@ -61,9 +61,7 @@ def disk_data_files(table: Path) -> int:
     return sum(1 for _ in table.rglob("*.parquet"))
 
 
-def maintain_table(
-    spark: SparkSession, name: str, table: Path, retention_hours: int
-) -> TableReport:
+def maintain_table(spark: SparkSession, name: str, table: Path) -> TableReport:
     """OPTIMIZE then VACUUM one table; report its shape before and after."""
     identifier = f"delta.`{table}`"
 
@@ -77,7 +75,7 @@ def maintain_table(
     version_before, files_before, bytes_before = detail()
     disk_before = disk_data_files(table)
     spark.sql(f"OPTIMIZE {identifier}").collect()
-    spark.sql(f"VACUUM {identifier} RETAIN {retention_hours} HOURS").collect()
+    spark.sql(f"VACUUM {identifier}").collect()
     version_after, files_after, bytes_after = detail()
     return TableReport(
         name,

@@ -91,6 +91,12 @@ class ClickstreamSparkSubmitOperator(SparkSubmitOperator):
         )
         self.job = job
 
+    def master(self) -> str:
+        """The master URL the Spark connection resolves to."""
+        from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+
+        return SparkSubmitHook(conn_id=self._conn_id)._connection["master"]
+
     def execute(self, context: Any) -> None:
         from clickstream.spark import launch_conf, session_conf, spark_home
 
@@ -112,7 +118,9 @@ class ClickstreamSparkSubmitOperator(SparkSubmitOperator):
         }
         # Unbuffered: the driver's prints reach the task log as they happen, not at exit.
         env |= {"SPARK_HOME": str(spark_home()), "PYSPARK_PYTHON": python, "PYTHONUNBUFFERED": "1"}
-        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        if self.master().startswith("local"):
+            # A local driver binds to loopback; on a cluster the executors must reach it.
+            env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         self.env_vars = {**env, **(self.env_vars or {})}
         self.application_args = [str(arg) for arg in self.application_args or []]
         super().execute(context)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param
 
-from clickstream.maintenance import DEFAULT_RETENTION_HOURS
 from clickstream.orchestration import DEFAULT_ARGS, ClickstreamSparkSubmitOperator
 
 with DAG(
@@ -21,13 +20,6 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["clickstream", "maintenance"],
     params={
-        "retention_hours": Param(
-            DEFAULT_RETENTION_HOURS,
-            type="integer",
-            minimum=DEFAULT_RETENTION_HOURS,
-            maximum=24 * 365,
-            title="VACUUM retention (hours)",
-        ),
         "metrics_days": Param(
             7, type="integer", minimum=1, maximum=365, title="Keep metrics (days)"
         ),
@@ -37,8 +29,6 @@ with DAG(
         task_id="maintain",
         job="maintenance",
         job_args=[
-            "--retention-hours",
-            "{{ params.retention_hours }}",
             "--metrics-days",
             "{{ params.metrics_days }}",
         ],

@@ -1,7 +1,8 @@
 """Lakehouse maintenance: OPTIMIZE and VACUUM every Delta table, archive ingested raw files, prune
 old metrics, and report sizes and file counts.
 
-Run it: ``.venv/bin/clickstream submit maintenance [--retention-hours 168] [--metrics-days 7]``.
+Run it: ``.venv/bin/clickstream submit maintenance [--metrics-days 7]``. VACUUM keeps what each
+table's ``delta.deletedFileRetentionDuration`` says (7 days unless set).
 Safe while the streaming jobs run (see ``clickstream.maintenance``).
 """
 
@@ -12,10 +13,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from clickstream import config, metrics
-from clickstream.errors import ClickstreamError, run_entry_point
+from clickstream.errors import run_entry_point
 from clickstream.logs import configure_logging
 from clickstream.maintenance import (
-    DEFAULT_RETENTION_HOURS,
     archive_raw_files,
     delta_tables,
     folder_size,
@@ -28,12 +28,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
     parser.add_argument(
-        "--retention-hours",
-        type=int,
-        default=DEFAULT_RETENTION_HOURS,
-        help=f"VACUUM keeps files needed for this long (default and minimum: {DEFAULT_RETENTION_HOURS})",
-    )
-    parser.add_argument(
         "--metrics-days",
         type=float,
         default=7,
@@ -44,11 +38,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.retention_hours < DEFAULT_RETENTION_HOURS:
-        raise ClickstreamError(
-            f"--retention-hours {args.retention_hours} is below {DEFAULT_RETENTION_HOURS}: a "
-            "running stream or a time-travel reader could lose files it still needs"
-        )
     paths = config.paths_from_args(args)
     configure_logging()
     print(f"archived {archive_raw_files(paths):,} ingested raw files into {paths.archive}")
@@ -57,10 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pruned {sum(pruned.values()):,} metrics records older than {cutoff:%Y-%m-%d %H:%M}Z")
     spark = build_spark_session("clickstream-maintenance")
     try:
-        reports = [
-            maintain_table(spark, name, path, args.retention_hours)
-            for name, path in delta_tables(paths).items()
-        ]
+        reports = [maintain_table(spark, name, path) for name, path in delta_tables(paths).items()]
     finally:
         spark.stop()
     print(f"{'table':32} {'version':>11} {'live files':>12} {'MB':>15} {'files on disk':>15}")

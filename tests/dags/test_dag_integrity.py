@@ -89,7 +89,7 @@ GOOD_AND_BAD_FORM_VALUES = [
     ("clickstream_streaming", "gold_models", ["bot_anomalies"], ["no_such_model"]),
     ("clickstream_streaming", "gold_models", ["bot_anomalies"], []),
     ("gold_full_refresh", "models", ["session_funnel"], ["no_such_model"]),
-    ("lakehouse_maintenance", "retention_hours", 200, 1),
+    ("lakehouse_maintenance", "metrics_days", 30, 0),
 ]
 
 

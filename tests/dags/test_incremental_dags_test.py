@@ -56,7 +56,8 @@ def test_incremental_run_skips_while_a_checkpoint_is_held(airflow):
 
 def test_incremental_run_drains_a_backlog_into_every_table(airflow, spark):
     lake = airflow.lake
-    generate_backlog(lake, recent_hour(), minutes=40, seed=23, rate=4)
+    # An hour of event time: enough for the funnel summary's windows to close behind two watermarks.
+    generate_backlog(lake, recent_hour(), minutes=60, seed=23, rate=3)
     ledger = load_ledger(lake.raw)
 
     result = airflow("dags", "test", DAG_ID)

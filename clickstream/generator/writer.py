@@ -4,7 +4,9 @@ Input: a folder, a file time and the bytes of a data file and of its ledger. Out
 ``<folder>/events_YYYYMMDD_HHMMSS[_N].json`` and ``<folder>/_ledger/<that name>.json``.
 
 Each file is written under a hidden name (leading ``.``) in its final folder, fsynced, then renamed
-with ``os.replace`` (atomic on one file system). The ledger lands before the data file.
+with ``os.replace`` (atomic on one file system). The ledger lands before the data file. A name is
+reserved by creating that hidden file exclusively (``O_EXCL``), so two generators writing into one
+folder never land two files under one name.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ from clickstream.errors import ClickstreamError
 from clickstream.generator.ledger import DATA_FILE_PREFIX, LEDGER_DIR, ledger_path
 
 
+def hidden_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``.<name>.tmp`` beside ``path``, fsync, then rename onto ``path``."""
-    hidden = path.with_name(f".{path.name}.tmp")
+    hidden = hidden_path(path)
     with open(hidden, "wb") as stream:
         stream.write(data)
         stream.flush()
@@ -61,15 +67,24 @@ class Lander:
             self._thread.start()
 
     def reserve_name(self, epoch_seconds: float) -> str:
-        """``events_YYYYMMDD_HHMMSS.json`` for that second, ``_1``, ``_2``... if already taken."""
+        """``events_YYYYMMDD_HHMMSS.json`` for that second, ``_1``, ``_2``... if already taken
+        (by this run, a landed file, or another process that reserved it)."""
         stamp = datetime.fromtimestamp(int(epoch_seconds), UTC).strftime("%Y%m%d_%H%M%S")
         name = f"{DATA_FILE_PREFIX}{stamp}.json"
         suffix = 0
-        while self._is_taken(name):
+        while self._is_taken(name) or not self._claim(name):
             suffix += 1
             name = f"{DATA_FILE_PREFIX}{stamp}_{suffix}.json"
         self._taken.add(name)
         return name
+
+    def _claim(self, name: str) -> bool:
+        """Create the hidden file the data will be written to; False if it already exists."""
+        try:
+            os.close(os.open(hidden_path(self.folder / name), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
 
     def _is_taken(self, name: str) -> bool:
         return (

@@ -147,6 +147,16 @@ def test_a_taken_name_gets_a_suffix(tmp_path):
     assert Lander(tmp_path).reserve_name(START_SECOND + 1) == "events_20261125_100001_1.json"
 
 
+def test_two_generators_in_one_folder_never_share_a_name(tmp_path):
+    first, second = Lander(tmp_path), Lander(tmp_path)  # as two processes: no shared memory
+    reserved = [first.reserve_name(START_SECOND), second.reserve_name(START_SECOND)]
+    assert reserved == ["events_20261125_100000.json", "events_20261125_100000_1.json"]
+    second.land(reserved[1], b"second\n", b"{}")
+    first.land(reserved[0], b"first\n", b"{}")
+    assert (tmp_path / reserved[0]).read_bytes() == b"first\n"
+    assert (tmp_path / reserved[1]).read_bytes() == b"second\n"
+
+
 def test_background_landing_waits_for_every_file(tmp_path):
     lander = Lander(tmp_path, background=True)
     for second in range(5):

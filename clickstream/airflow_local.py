@@ -305,9 +305,8 @@ def land_history(paths: config.LakehousePaths, minutes: int) -> None:
 
 def print_tables(paths: config.LakehousePaths) -> None:
     """Rows of every table, and the ledger identities."""
-    from clickstream.generator.ledger import load_ledger
     from clickstream.pipeline import print_summary, summarize
-    from clickstream.reconcile import reconcile
+    from clickstream.reconcile import print_reconciliation
     from clickstream.spark import build_spark_session
 
     spark = build_spark_session("clickstream-demo-summary")
@@ -316,5 +315,4 @@ def print_tables(paths: config.LakehousePaths) -> None:
     finally:
         spark.stop()
     print_summary(summary, paths)
-    for check in reconcile(summary, load_ledger(paths.raw)):
-        print(check)
+    print_reconciliation(summary, paths.raw)

@@ -8,6 +8,7 @@ raw lines = bronze rows, unique valid events = silver rows, malformed lines = qu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,3 +44,13 @@ def reconcile(summary: PipelineSummary, ledger: Ledger) -> list[Reconciliation]:
             "malformed lines = quarantine rows", ledger.malformed_lines, summary.quarantine_rows
         ),
     ]
+
+
+def print_reconciliation(summary: PipelineSummary, raw_dir: Path) -> bool:
+    """Print each identity against the ledger of ``raw_dir``; True if all hold."""
+    from clickstream.generator.ledger import load_ledger
+
+    checks = reconcile(summary, load_ledger(raw_dir))
+    for check in checks:
+        print(check)
+    return all(check.holds for check in checks)

@@ -12,12 +12,11 @@ import sys
 
 from clickstream import config
 from clickstream.errors import run_entry_point
-from clickstream.generator.ledger import load_ledger
 from clickstream.gold_job import add_gold_arguments, gold_options_from_args, load_selected
 from clickstream.logs import configure_logging
 from clickstream.model_checks import print_results, run_model_tests
 from clickstream.pipeline import print_summary, summarize
-from clickstream.reconcile import reconcile
+from clickstream.reconcile import print_reconciliation
 from clickstream.spark import build_spark_session
 
 
@@ -36,12 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         spark.stop()
     print_summary(summary, paths)
-    checks = reconcile(summary, load_ledger(paths.raw))
-    for check in checks:
-        print(check)
+    reconciled = print_reconciliation(summary, paths.raw)
     print_results(results)
-    healthy = all(check.holds for check in checks) and all(r.passed for r in results)
-    return 0 if healthy else 1
+    return 0 if reconciled and all(result.passed for result in results) else 1
 
 
 if __name__ == "__main__":

@@ -83,3 +83,60 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
     assert first_gold_rows < generator_done, (first_gold_rows, generator_done)
 
     assert processes_of(str(tmp_path)) == []
+
+
+def test_marking_a_run_failed_stops_every_job_and_leaves_no_process(tmp_path):
+    """A run until stopped (duration 0), marked failed in the middle of streaming: every Spark
+    job, its JVM and the generator end, and every checkpoint lock is released."""
+    from clickstream import airflow_local
+    from clickstream.config import resolve_paths
+    from clickstream.orchestration import busy_checkpoints
+
+    lake = resolve_paths({"root": tmp_path / "data"}, environ={})
+    port = free_port()
+    env = airflow_local.airflow_env(lake, port) | {"AIRFLOW_HOME": str(tmp_path / "airflow")}
+    home = Path(env["AIRFLOW_HOME"])
+    process = airflow_local.start_standalone(env, home / "standalone.log")
+
+    def alive() -> None:
+        assert process.poll() is None, (home / "standalone.log").read_text()[-3000:]
+
+    def wait(what, ready, timeout=airflow_local.START_TIMEOUT):
+        return airflow_local.wait_for(what, ready, timeout, alive)
+
+    dag = airflow_local.STREAMING_DAG
+    try:
+        api = airflow_local.AirflowApi(f"http://127.0.0.1:{port}")
+        password = wait("password", lambda: airflow_local.read_password(home))
+        wait("login", lambda: api.login(password))
+        wait("DAG", lambda: api.request("GET", f"/api/v2/dags/{dag}")[0] == 200)
+        api.call("PATCH", f"/api/v2/dags/{dag}", {"is_paused": False})
+        conf = {"duration_minutes": 0, "events_per_second": 20, "gold_models": ["bot_anomalies"]}
+        run = api.call("POST", f"/api/v2/dags/{dag}/dagRuns", {"logical_date": None, "conf": conf})
+        run_path = f"/api/v2/dags/{dag}/dagRuns/{run['dag_run_id']}"
+
+        # Streaming for real: every Spark job holds its checkpoint locks, files are landing.
+        expected_locks = {"bronze", "silver", "quarantine", "gold/bot_anomalies"}
+        wait(
+            "jobs holding their checkpoints", lambda: set(busy_checkpoints(lake)) >= expected_locks
+        )
+        wait("a live file", lambda: list(lake.raw.glob("events_*.json")))
+        assert spark_processes(str(lake.root)), "the jobs run as spark-submit JVMs"
+
+        api.call("PATCH", run_path, {"state": "failed"})
+
+        wait("every job to end", lambda: not spark_processes(str(lake.root)), timeout=120)
+        assert busy_checkpoints(lake) == []
+        assert api.call("GET", run_path)["state"] == "failed"
+    finally:
+        airflow_local.stop_standalone(process)
+    assert processes_of(str(tmp_path)) == []
+
+
+def spark_processes(marker: str) -> list[str]:
+    """The run's workers: JVMs, spark_jobs drivers, the generator (not Airflow itself)."""
+    return [
+        line
+        for line in processes_of(marker)
+        if "java" in line or "spark_jobs/" in line or " generate" in line
+    ]

@@ -102,21 +102,21 @@ def start_standalone(env: dict[str, str], log_path: Path) -> subprocess.Popen:
 
 
 def stop_standalone(process: subprocess.Popen) -> None:
-    """Ctrl-C (standalone's own way to stop its components), then SIGTERM, then SIGKILL the group."""
-    for signum, wait in ((signal.SIGINT, STOP_TIMEOUT), (signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+    """Ctrl-C the whole group (standalone's own way to stop its components), then SIGTERM, then
+    SIGKILL, each after a grace period, until no process of the group is left."""
+    for signum, grace in ((signal.SIGINT, STOP_TIMEOUT), (signal.SIGTERM, 15), (signal.SIGKILL, 5)):
         try:
             os.killpg(process.pid, signum)
         except ProcessLookupError:
             return
-        try:
-            process.wait(wait)
-        except subprocess.TimeoutExpired:
-            continue
-        # The leader is gone; its children may not be: sweep the group once more.
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            process.poll()  # reap the leader, so only live members keep the group
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.5)
 
 
 def wait_for(what: str, ready: Callable[[], Any], timeout: float, alive: Callable[[], None]) -> Any:

@@ -54,6 +54,9 @@ class FileContent:
         # surrogateescape turns the lone surrogates of non_utf8 lines back into raw bytes.
         return "".join(self.lines).encode("utf-8", "surrogateescape")
 
+    def to_chunks(self) -> list[bytes]:
+        return [self.to_bytes()]
+
 
 class PlainContent:
     """A file of the simulator's events as they are: no fault, nothing cut (the fast path).
@@ -81,4 +84,8 @@ class PlainContent:
         return sorted(self.bots)
 
     def to_bytes(self) -> bytes:
-        return self.events.text().encode()
+        return b"".join(self.to_chunks())
+
+    def to_chunks(self) -> list[bytes]:
+        """The file's bytes in pieces (cheaper than one big ``bytes``, see ``WindowEvents``)."""
+        return self.events.chunks()

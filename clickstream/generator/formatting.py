@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, islice
 from operator import itemgetter
 
 # A generated valid line starts with the event id, the fixed-width user id and the event type:
@@ -64,7 +64,8 @@ def _record_masks() -> tuple[bytes, bytes]:
 class UuidSource:
     """UUID v4 strings drawn from a seeded RNG, made many at a time.
 
-    Input: ``random.Random``. Output: ``batch(n)`` returns n ids, ``next_id()`` one id
+    Input: ``random.Random``. Output: ``batch(n)`` returns n fresh ids, ``take(n)`` the next n and
+    ``next_id()`` the next one of one stream
     (``'xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx'``). A batch is one ``getrandbits`` call, masked
     into the UUID layout with big-integer AND/OR and turned into text with ``bytes.translate``.
     """
@@ -73,7 +74,13 @@ class UuidSource:
         self._rng = rng
         self._masks: dict[int, tuple[int, int]] = {}
         self._batch_size = batch_size
-        self.next_id = chain.from_iterable(self._batches()).__next__
+        self._stream = chain.from_iterable(self._batches())
+        self.next_id = self._stream.__next__
+
+    def take(self, count: int) -> list[str]:
+        """The next ``count`` ids of the stream ``next_id`` draws from: batches of one size, whose
+        masks are made once (``batch`` of a new size makes new 5 MB masks)."""
+        return list(islice(self._stream, count))
 
     def batch(self, count: int) -> list[str]:
         """``count`` fresh ids."""

@@ -61,6 +61,7 @@ ARRIVAL_SEARCH_SHARE = 0.3
 USER_PICK_TRIES = 50
 LOYAL_SESSIONS = 0.3  # share of sessions by the loyal tenth of shoppers
 FORGET_ABOVE = 100_000  # shoppers remembered before the simulator forgets the idle ones
+CHUNK_LINES = 256  # lines rendered, joined and encoded at a time (about 128 kB)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,10 @@ def _uniform_table(rng: random.Random, low: int, high: int) -> tuple[int, ...]:
 class WindowEvents:
     """The events of one window in time order, rendered on demand.
 
-    ``lines()`` gives the lines (for faults to move around), ``text()`` the whole file. One
-    f-string a line, then one join and one encode, beat every bytes-joining variant tried.
+    ``lines()`` gives the lines (for faults to move around), ``text()`` the whole text and
+    ``chunks()`` the file's bytes in pieces of ``CHUNK_LINES`` lines. One f-string a line, joined and
+    encoded a chunk at a time: a whole 10 MB file as one str and one bytes costs twice its size in
+    fresh memory (page faults), while small chunks reuse warm memory.
     """
 
     records: list[Record]
@@ -127,19 +130,27 @@ class WindowEvents:
     def times(self) -> list[int]:
         return list(map(TIME, self.records))
 
-    def lines(self) -> list[str]:
-        """Every line, newline included (the pieces are described in ``formatting``)."""
+    def lines(self, first: int = 0, stop: int | None = None) -> list[str]:
+        """The lines ``first`` to ``stop`` (all by default), newline included (the pieces are
+        described in ``formatting``)."""
         prefixes = self.prefixes
         return [
             f"{LINE_START}{event_id}{user}{kind}{prefixes[time // 1000]}"
             f"{MILLIS_SUFFIX[time % 1000]}{fragment}{tail}"
             for event_id, (time, user, kind, fragment, tail) in zip(
-                self.event_ids, self.records, strict=True
+                self.event_ids[first:stop], self.records[first:stop], strict=True
             )
         ]
 
     def text(self) -> str:
         return "".join(self.lines())
+
+    def chunks(self) -> list[bytes]:
+        """The file's bytes, ``CHUNK_LINES`` lines a piece."""
+        return [
+            "".join(self.lines(first, first + CHUNK_LINES)).encode()
+            for first in range(0, len(self.records), CHUNK_LINES)
+        ]
 
     def events_by_type(self) -> dict[str, int]:
         counts = Counter(map(KIND, self.records))
@@ -195,7 +206,6 @@ class SessionSimulator:
         )
         self.busy_until: dict[int, int] = {}
         self.bots_by_window: defaultdict[int, set[str]] = defaultdict(set)
-        self.shopper_texts: dict[int, tuple[str, str]] = {}
         self.loyal = world.users.count // 10
         self.loyal_scale = self.loyal / LOYAL_SESSIONS
         self.others_scale = (world.users.count - self.loyal) / (1 - LOYAL_SESSIONS)
@@ -228,8 +238,6 @@ class SessionSimulator:
         """Now and then drop shoppers whose last session is over (small dicts are fast dicts)."""
         if len(self.busy_until) > FORGET_ABOVE:
             self.busy_until = {s: t for s, t in self.busy_until.items() if t > now_ms}
-        if len(self.shopper_texts) > FORGET_ABOVE:
-            self.shopper_texts.clear()
 
     def take(self, index: int) -> WindowEvents:
         """Remove window ``index``'s events (complete once filled), sorted by time, with their
@@ -240,7 +248,7 @@ class SessionSimulator:
             return WindowEvents(records, [], {})
         first, last = records[0][0] // 1000, records[-1][0] // 1000
         prefixes = self.timestamps.for_seconds(first, last)
-        return WindowEvents(records, self.event_ids.batch(len(records)), prefixes)
+        return WindowEvents(records, self.event_ids.take(len(records)), prefixes)
 
     def take_bots(self, index: int) -> set[str]:
         """Remove and return the ids of the bots with events in window ``index``."""
@@ -278,24 +286,23 @@ class SessionSimulator:
             shopper = self.loyal + int((pick - LOYAL_SESSIONS) * self.others_scale)
         if busy_until.get(shopper, -1) > start_ms:
             shopper = self._other_shopper(start_ms)
-        user, profile = self.shopper_texts.get(shopper) or self._shopper_text(shopper)
+        # Made afresh each session: the pool is so large that a cache of them would rarely hit.
+        user = user_piece(self.world.users.user_id(shopper))
         referrer = self.referrers[int(random_() * len(self.referrers))]
-        tail = f'"session_id":"{self.next_id()}",{referrer}{profile}'
-        viewed: list[int] = []
+        tail = f'"session_id":"{self.next_id()}",{referrer}{self.world.users.tail(shopper)}'
         # One random offset per session: its steps read the (independent, random) tables from there.
         offset = bits(TABLE_BITS)
-        kind, fragment, product = self.arrivals[offset]
+        kind, fragment, _ = self.arrivals[offset]
         time = last = start_ms
         events = self.lengths[offset]
         for step in range(offset, offset + events):
-            if product is not None:
-                viewed.append(product)
             if time < stop:
                 pending[(time - origin) // interval].append((time, user, kind, fragment, tail))
             last = time
             time += dwells[step]
-            kind, fragment, product = browse[step]
+            kind, fragment, _ = browse[step]
         if random_() < self.cart_rate:
+            viewed = self._viewed(offset, events)
             events, last = self._cart_and_buy(viewed, time, user, tail, events)
         busy_until[shopper] = last + RETURN_GAP_MS
         return events
@@ -317,12 +324,11 @@ class SessionSimulator:
             events += len(carted)
         return events, last
 
-    def _shopper_text(self, shopper: int) -> tuple[str, str]:
-        """The user piece and the profile text of a shopper, made on the first visit."""
-        users = self.world.users
-        text = (user_piece(users.user_id(shopper)), users.tail(shopper))
-        self.shopper_texts[shopper] = text
-        return text
+    def _viewed(self, offset: int, events: int) -> list[int]:
+        """The products a session's browse steps viewed, in order (read back from the tables
+        only for the sessions that cart, instead of noted at every step)."""
+        steps = (self.arrivals[offset], *self.browse[offset : offset + events - 1])
+        return [product for _, _, product in steps if product is not None]
 
     def _add_to_cart(
         self, viewed: list[int], time: int, user: str, tail: str

@@ -15,6 +15,7 @@ import os
 import queue
 import tempfile
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,11 +27,12 @@ def hidden_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``.<name>.tmp`` beside ``path``, fsync, then rename onto ``path``."""
+def write_atomically(path: Path, data: bytes | Sequence[bytes]) -> None:
+    """Write ``data`` (bytes, or pieces of it) to ``.<name>.tmp`` beside ``path``, fsync, then
+    rename onto ``path``."""
     hidden = hidden_path(path)
     with open(hidden, "wb") as stream:
-        stream.write(data)
+        stream.writelines([data] if isinstance(data, bytes) else data)
         stream.flush()
         os.fsync(stream.fileno())
     os.replace(hidden, path)
@@ -57,7 +59,7 @@ class Lander:
         self.folder = folder
         ensure_writable(folder)
         self._taken: set[str] = set()
-        self._queue: queue.Queue[tuple[str, bytes, bytes] | None] | None = None
+        self._queue: queue.Queue[tuple[str, bytes | Sequence[bytes], bytes] | None] | None = None
         self._error: BaseException | None = None
         if background:
             self._queue = queue.Queue(maxsize=2)
@@ -93,7 +95,7 @@ class Lander:
             or ledger_path(self.folder, name).exists()
         )
 
-    def land(self, name: str, data: bytes, ledger: bytes) -> None:
+    def land(self, name: str, data: bytes | Sequence[bytes], ledger: bytes) -> None:
         """Land the ledger, then the data file (now, or soon in the background)."""
         self._raise_error()
         if self._queue is None:
@@ -109,11 +111,11 @@ class Lander:
             self._queue = None
         self._raise_error()
 
-    def _write(self, name: str, data: bytes, ledger: bytes) -> None:
+    def _write(self, name: str, data: bytes | Sequence[bytes], ledger: bytes) -> None:
         write_atomically(ledger_path(self.folder, name), ledger)
         write_atomically(self.folder / name, data)
 
-    def _drain(self, items: queue.Queue[tuple[str, bytes, bytes] | None]) -> None:
+    def _drain(self, items: queue.Queue[tuple[str, bytes | Sequence[bytes], bytes] | None]) -> None:
         """The writer thread: land queued files in order until the ``None`` that ends the run."""
         while (item := items.get()) is not None:
             if self._error is None:

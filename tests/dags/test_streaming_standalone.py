@@ -64,9 +64,9 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
         CLICKSTREAM, "airflow", "demo",
         "--data-dir", str(data),
         "--port", str(free_port()),
-        "--minutes", "3",
+        "--minutes", "2",
         "--rate", "50",
-        "--history-minutes", "12",
+        "--history-minutes", "10",
     ]  # fmt: skip
     result = subprocess.run(
         command, check=False, env=env, capture_output=True, text=True, timeout=1500

@@ -53,7 +53,8 @@ def delta_tables(paths: LakehousePaths) -> dict[str, Path]:
     tables = {"bronze": paths.bronze, "silver": paths.silver, "quarantine": paths.quarantine}
     if paths.gold.is_dir():
         for folder in sorted(paths.gold.iterdir()):
-            tables[f"gold.{folder.name}"] = folder
+            if not folder.name.startswith("."):  # a full refresh's staging table, in flight
+                tables[f"gold.{folder.name}"] = folder
     return {name: path for name, path in tables.items() if (path / "_delta_log").is_dir()}
 
 

@@ -98,30 +98,17 @@ class ClickstreamSparkSubmitOperator(SparkSubmitOperator):
         return SparkSubmitHook(conn_id=self._conn_id)._connection["master"]
 
     def execute(self, context: Any) -> None:
-        from clickstream.spark import launch_conf, session_conf, spark_home
+        from clickstream.spark import job_conf, spark_submit_env
 
         settings = config.SparkSettings.from_env()
-        conf = launch_conf(settings) | session_conf(settings)
-        conf.pop("spark.master")
+        conf = job_conf(settings)
+        conf.pop("spark.master")  # the connection's
         self.jars = conf.pop("spark.jars")
-        python = sys.executable
-        self.conf = {
-            **conf,
-            "spark.pyspark.python": python,
-            "spark.pyspark.driver.python": python,
-            **(self.conf or {}),
-        }
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if name.startswith(("CLICKSTREAM_", "JAVA_")) or name in {"PATH", "HOME"}
-        }
+        self.conf = conf | (self.conf or {})
+        env = spark_submit_env(settings, master=self.master())
         # Unbuffered: the driver's prints reach the task log as they happen, not at exit.
-        env |= {"SPARK_HOME": str(spark_home()), "PYSPARK_PYTHON": python, "PYTHONUNBUFFERED": "1"}
-        if self.master().startswith("local"):
-            # A local driver binds to loopback; on a cluster the executors must reach it.
-            env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        self.env_vars = {**env, **(self.env_vars or {})}
+        env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONUNBUFFERED": "1"}
+        self.env_vars = env | (self.env_vars or {})
         self.application_args = [str(arg) for arg in self.application_args or []]
         super().execute(context)
 

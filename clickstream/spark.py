@@ -57,9 +57,20 @@ def launch_conf(settings: SparkSettings, java_options: str = "") -> dict[str, st
     }
 
 
+def job_conf(settings: SparkSettings) -> dict[str, str]:
+    """Everything a spark-submit job is launched with (master and jars included): the launch and
+    session conf, and this venv's Python for the driver and the executors."""
+    python = sys.executable
+    return (
+        launch_conf(settings)
+        | session_conf(settings)
+        | {"spark.pyspark.python": python, "spark.pyspark.driver.python": python}
+    )
+
+
 def submit_args(settings: SparkSettings) -> list[str]:
     """``spark-submit`` arguments that give a job what ``launch_conf`` gives an in-process session."""
-    conf = launch_conf(settings) | session_conf(settings)
+    conf = job_conf(settings)
     args = ["--master", conf.pop("spark.master"), "--jars", conf.pop("spark.jars")]
     for key, value in conf.items():
         args += ["--conf", f"{key}={value}"]
@@ -75,20 +86,8 @@ def spark_submit_command(
         known = ", ".join(sorted(path.stem for path in SPARK_JOBS_DIR.glob("*.py")))
         raise ClickstreamError(f"no job {job!r} in {SPARK_JOBS_DIR} (known: {known})")
     settings = settings or SparkSettings.from_env()
-    python = sys.executable
-    conf = [
-        "--conf",
-        f"spark.pyspark.python={python}",
-        "--conf",
-        f"spark.pyspark.driver.python={python}",
-    ]
-    return [
-        str(Path(python).with_name("spark-submit")),
-        *submit_args(settings),
-        *conf,
-        str(application),
-        *job_args,
-    ]
+    spark_submit = str(Path(sys.executable).with_name("spark-submit"))
+    return [spark_submit, *submit_args(settings), str(application), *job_args]
 
 
 def spark_home() -> Path:
@@ -99,12 +98,14 @@ def spark_home() -> Path:
     return Path(spec.origin).parent
 
 
-def spark_submit_env(settings: SparkSettings | None = None) -> dict[str, str]:
+def spark_submit_env(
+    settings: SparkSettings | None = None, master: str | None = None
+) -> dict[str, str]:
     """Environment for a spark-submit child: this process's, plus SPARK_HOME (and, for a local
-    master, SPARK_LOCAL_IP on loopback)."""
+    master, SPARK_LOCAL_IP on loopback). ``master`` overrides the settings' master."""
     settings = settings or SparkSettings.from_env()
     env = {**os.environ, "SPARK_HOME": str(spark_home())}
-    if settings.master.startswith("local"):
+    if (master or settings.master).startswith("local"):
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     return env
 

@@ -86,7 +86,7 @@ def trigger_from_args(args: argparse.Namespace) -> Trigger:
     return Trigger(
         available_now=args.trigger == "available-now",
         interval=args.interval,
-        stop_at=getattr(args, "stop_at", None),
+        stop_at=args.stop_at,
     )
 
 

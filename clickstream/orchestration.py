@@ -124,13 +124,13 @@ def layer_assets() -> dict[str, Any]:
     }
 
 
-def drain_tasks(prefix: str = "", gold_args: Any = None) -> list[ClickstreamSparkSubmitOperator]:
+def drain_tasks(gold_args: Any = None) -> list[ClickstreamSparkSubmitOperator]:
     """Bronze -> silver -> gold, each an available-now run through the streaming checkpoints (so
     exactly once with the streaming jobs), chained, each updating its layer's Asset."""
     assets = layer_assets()
     tasks = [
         ClickstreamSparkSubmitOperator(
-            task_id=f"{prefix}{layer}",
+            task_id=layer,
             job=layer,
             job_args=["--trigger", "available-now"] if layer != "gold" else gold_args,
             outlets=[assets[layer]],

@@ -93,7 +93,9 @@ def run_pipeline(
 
         stages = [refresh_then_check, start_everything]
     checkpoints = [*BRONZE_QUERIES, *SILVER_QUERIES, *gold_checkpoints(gold)]
-    return run_streaming_job("clickstream-pipeline", paths, checkpoints, stages)
+    return run_streaming_job(
+        "clickstream-pipeline", paths, checkpoints, stages, stop_at=trigger.stop_at
+    )
 
 
 def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSummary:
@@ -145,10 +147,9 @@ def print_summary(summary: PipelineSummary, paths: config.LakehousePaths) -> Non
         console.print(f"quarantine reasons: {reasons}")
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """CLI handler of ``clickstream pipeline run``."""
+def run_from_args(args: argparse.Namespace, trigger: Trigger) -> int:
+    """Run the pipeline with the parsed job options and ``trigger``, then print the summary."""
     paths = config.paths_from_args(args)
-    trigger = Trigger(available_now=args.available_now, interval=args.interval)
     spark = run_pipeline(
         paths,
         trigger,
@@ -161,3 +162,8 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         spark.stop()
     return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """CLI handler of ``clickstream pipeline run``."""
+    return run_from_args(args, Trigger(available_now=args.available_now, interval=args.interval))

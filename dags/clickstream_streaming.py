@@ -1,7 +1,7 @@
 """clickstream_streaming: the live pipeline, started from a form, supervised until it ends.
 
 prepare_lakehouse -> plan (the stop time) -> (generator | bronze | silver | gold, all at once, until the run's
-stop time) -> drain (bronze -> silver -> gold, available-now) -> report (ledger reconciliation and
+stop time) -> drain (bronze -> silver -> gold, available-now, in one Spark application) -> report (ledger reconciliation and
 gold model tests). Marking the run failed or a task failed/success stops the jobs: Airflow signals
 each task's process group, so spark-submit, its JVM and the Python driver all end.
 """
@@ -16,9 +16,9 @@ from clickstream.orchestration import (
     DEFAULT_ARGS,
     LOCK_NOTE,
     ClickstreamSparkSubmitOperator,
-    drain_tasks,
     generator_command,
     gold_model_names,
+    layer_assets,
     stop_at,
 )
 
@@ -99,11 +99,15 @@ with DAG(
         ClickstreamSparkSubmitOperator(task_id="silver", job="silver", job_args=planned["stream"]),
         ClickstreamSparkSubmitOperator(task_id="gold", job="gold", job_args=planned["gold"]),
     ]
-    drain = drain_tasks(prefix="drain_", gold_args=planned["drain_gold"])
-    drain[0].trigger_rule = "all_done"  # drain what landed, even after a stream was stopped
+    drain = ClickstreamSparkSubmitOperator(
+        task_id="drain",
+        job="pipeline",
+        job_args=planned["drain_gold"],
+        trigger_rule="all_done",  # drain what landed, even after a stream was stopped
+        outlets=list(layer_assets().values()),
+    )
     report = ClickstreamSparkSubmitOperator(
         task_id="report", job="report", job_args=planned["models"]
     )
     prepare >> planned >> streams
-    streams >> drain[0]
-    drain[-1] >> report
+    streams >> drain >> report

@@ -59,10 +59,17 @@ def test_streaming_runs_every_job_at_once_between_prepare_and_report(dagbag):
     for task_id in streams:
         task = dag.get_task(task_id)
         assert task.upstream_task_ids == {"plan"}
-        assert task.downstream_task_ids == {"drain_bronze"}
+        assert task.downstream_task_ids == {"drain"}
     assert dag.get_task("plan").upstream_task_ids == {"prepare_lakehouse"}
-    assert dag.get_task("drain_bronze").trigger_rule == "all_done"
-    assert dag.get_task("report").upstream_task_ids == {"drain_gold", "plan"}  # plan: its args
+    drain = dag.get_task("drain")
+    assert drain.trigger_rule == "all_done"
+    assert Path(drain.application).name == "pipeline.py"
+    assert [a.name for a in drain.outlets] == [
+        "clickstream_bronze",
+        "clickstream_silver",
+        "clickstream_gold",
+    ]
+    assert dag.get_task("report").upstream_task_ids == {"drain", "plan"}  # plan: its args
 
 
 def test_incremental_checks_the_locks_first_and_links_the_layers_by_assets(dagbag):

@@ -170,3 +170,11 @@ def test_a_folder_that_cannot_be_written_is_a_clear_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(ClickstreamError, match="cannot write to"):
         Lander(blocker / "raw")
+
+
+def test_a_file_of_many_pieces_lands_whole(tmp_path):
+    # More pieces than one writev call takes, empty ones among them.
+    pieces = [str(number).encode() * (number % 7) for number in range(3 * writer.IOV_MAX)]
+    writer.write_atomically(tmp_path / "data.json", pieces)
+    assert (tmp_path / "data.json").read_bytes() == b"".join(pieces)
+    assert not writer.hidden_path(tmp_path / "data.json").exists()

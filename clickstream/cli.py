@@ -91,6 +91,16 @@ def run_model_tests(args: argparse.Namespace) -> int:
     return model_checks.run_command(args)
 
 
+def add_inspect_commands(inspect: argparse.ArgumentParser) -> None:
+    """``inspect raw`` (the landed files) and ``inspect tables`` (the Delta tables)."""
+    from clickstream.generator import cli as generator_cli
+    from clickstream.inspect_tables import add_inspect_tables
+
+    children = generator_cli.add_inspect_group(inspect)
+    generator_cli.add_inspect_raw(children)
+    add_inspect_tables(children)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-parser per command, each with the shared path flags."""
     parser = argparse.ArgumentParser(
@@ -121,10 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     generator_cli.add_generate_arguments(
         add_command("generate", generator_cli.run_generate, "land synthetic clickstream files")
     )
-    inspect = add_command(
-        "inspect", generator_cli.inspect_group_handler, "inspect what the pipeline holds"
+    add_inspect_commands(
+        add_command(
+            "inspect", generator_cli.inspect_group_handler, "inspect what the pipeline holds"
+        )
     )
-    generator_cli.add_inspect_raw(generator_cli.add_inspect_group(inspect))
     submit = add_command(
         "submit",
         submit_job,

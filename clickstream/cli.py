@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
 
     add_command("config", show_config, "show the resolved lakehouse paths and Spark settings")
+    add_command(
+        "dashboard",
+        run_dashboard,
+        "the live Streamlit dashboard (no Spark); Streamlit options such as --server.port pass through",
+    ).set_defaults(streamlit_options=[])
 
     from clickstream.generator import cli as generator_cli
 
@@ -239,8 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_dashboard(args: argparse.Namespace) -> int:
+    from clickstream.dashboard import launch
+
+    return launch.run_command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not hasattr(args, "streamlit_options"):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if hasattr(args, "streamlit_options"):  # `dashboard` hands what it does not know to Streamlit
+        args.streamlit_options = unknown
     return run_entry_point(lambda: args.handler(args))
 
 

@@ -39,15 +39,30 @@ def show_headline(snapshot: Snapshot) -> None:
     columns[4].metric("Bots flagged", f"{kpis.bots_flagged:,}")
 
 
+def revenue_chart(windows):
+    """Bars per window, labelled with the window's UTC start as text (a time axis would show
+    the browser's time zone)."""
+    import altair as alt
+
+    labelled = windows.assign(window=windows["window_start"].dt.strftime("%H:%M"))
+    return (
+        alt.Chart(labelled)
+        .mark_bar()
+        .encode(
+            x=alt.X("window:N", sort=None, title="window start (UTC)"),
+            y=alt.Y("revenue:Q", title="revenue"),
+            tooltip=["window", alt.Tooltip("revenue:Q", format=",.2f"), "orders"],
+        )
+    )
+
+
 def show_revenue(snapshot: Snapshot) -> None:
     st.subheader("Revenue per 5-minute window")
     windows = figures.revenue_per_window(snapshot.gold.get("revenue_by_product_5m"))
     if windows.empty:
         st.info(f"No purchases in gold yet: {NO_GOLD}.")
     else:
-        st.bar_chart(
-            windows, x="window_start", y="revenue", x_label="window (UTC)", y_label="revenue"
-        )
+        st.altair_chart(revenue_chart(windows), width="stretch")
     st.subheader("Top products")
     products = figures.top_products(snapshot.gold.get("revenue_by_product_5m"))
     if products.empty:
@@ -76,12 +91,14 @@ def show_funnel(snapshot: Snapshot) -> None:
         f"{steps.carts:,}",
         percent(steps.view_to_cart_rate) + " of viewers",
         delta_color="off",
+        delta_arrow="off",
     )
     columns[3].metric(
         "Bought",
         f"{steps.purchases:,}",
         percent(steps.cart_to_purchase_rate) + " of carts",
         delta_color="off",
+        delta_arrow="off",
     )
     st.caption(
         f"view → cart {percent(steps.view_to_cart_rate)} · cart → purchase "

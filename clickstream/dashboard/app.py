@@ -13,9 +13,8 @@ import streamlit as st
 
 from clickstream.config import resolve_paths
 from clickstream.dashboard import figures
-from clickstream.dashboard.sources import Snapshot, load_snapshot
+from clickstream.dashboard.sources import REFRESH_SECONDS, Snapshot, load_snapshot
 
-REFRESH_SECONDS = 5
 NO_GOLD = (
     "run the pipeline: `make demo`, or `clickstream pipeline run` beside `clickstream generate`"
 )

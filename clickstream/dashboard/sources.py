@@ -18,20 +18,23 @@ from clickstream.config import LakehousePaths
 from clickstream.metrics import read_batches
 
 LOOKBACK = timedelta(hours=1)
+REFRESH_SECONDS = 5  # the page reads everything again this often
 
-# gold model -> (its time column the lookback filters on, its date partition column)
-GOLD_TIME_COLUMNS = {
-    "revenue_by_product_5m": ("window_start", "window_date"),
-    "funnel_summary_10m": ("window_start", "window_date"),
-    "session_funnel": ("session_end", "session_date"),
-    "bot_anomalies": ("window_start", "window_date"),
-}
-# the column whose newest value says how far the data goes, per model
-GOLD_END_COLUMNS = {
-    "revenue_by_product_5m": "window_end",
-    "funnel_summary_10m": "window_end",
-    "session_funnel": "session_end",
-    "bot_anomalies": "window_end",
+
+@dataclass(frozen=True)
+class GoldColumns:
+    """The columns of a gold model the dashboard cuts it by."""
+
+    time: str  # a row belongs to the last hour when this is in it
+    end: str  # its newest value says how far the data goes
+    date_partition: str
+
+
+GOLD_MODELS = {
+    "revenue_by_product_5m": GoldColumns("window_start", "window_end", "window_date"),
+    "funnel_summary_10m": GoldColumns("window_start", "window_end", "window_date"),
+    "session_funnel": GoldColumns("session_end", "session_end", "session_date"),
+    "bot_anomalies": GoldColumns("window_start", "window_end", "window_date"),
 }
 
 
@@ -66,13 +69,13 @@ def newest_value(path: Path, column: str) -> datetime | None:
     return max(values) if values else None
 
 
-def read_since(path: Path, time_column: str, date_column: str, since: datetime) -> pd.DataFrame:
-    """Rows with ``time_column >= since``; partitions before the day ahead of ``since`` skipped."""
+def read_since(path: Path, columns: GoldColumns, since: datetime) -> pd.DataFrame:
+    """Rows whose time is ``since`` or later; partitions before the day ahead of it skipped."""
     from deltalake import DeltaTable
 
     first_day = (since - timedelta(days=1)).date()
     frame = DeltaTable(path).to_pandas(
-        filters=[(date_column, ">=", first_day), (time_column, ">=", since)]
+        filters=[(columns.date_partition, ">=", first_day), (columns.time, ">=", since)]
     )
     return frame.reset_index(drop=True)
 
@@ -97,9 +100,9 @@ def metrics_queries(metrics_dir: Path) -> list[str]:
 
 def load_snapshot(paths: LakehousePaths) -> Snapshot:
     """Read everything the dashboard shows; missing tables become ``None``."""
-    tables = {model: paths.gold_table(model) for model in GOLD_TIME_COLUMNS}
+    tables = {model: paths.gold_table(model) for model in GOLD_MODELS}
     ends = [
-        newest_value(path, GOLD_END_COLUMNS[model])
+        newest_value(path, GOLD_MODELS[model].end)
         for model, path in tables.items()
         if is_table(path)
     ]
@@ -112,7 +115,7 @@ def load_snapshot(paths: LakehousePaths) -> Snapshot:
         elif until is None:
             gold[model] = read_all(path)
         else:
-            gold[model] = read_since(path, *GOLD_TIME_COLUMNS[model], until - LOOKBACK)
+            gold[model] = read_since(path, GOLD_MODELS[model], until - LOOKBACK)
     return Snapshot(
         until=until,
         gold=gold,

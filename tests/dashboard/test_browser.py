@@ -13,12 +13,17 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from deltalake import write_deltalake
 
+from clickstream.dashboard.sources import REFRESH_SECONDS
 from tests.conftest import closed_local_port
-from tests.dashboard.lakehouse import expected_figures
+from tests.dashboard.lakehouse import END, GOLD_SCHEMAS, expected_figures
 from tests.dashboard.test_app import HEADINGS
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -116,3 +121,33 @@ def test_the_rendered_page_shows_the_headings_and_figures(
     assert shown["Bots flagged"] == str(expected["bots_flagged"])
     assert shown["Quarantined rows"] == str(expected["quarantined"])
     assert screenshot.stat().st_size > 10_000
+
+    # a new purchase lands in gold: the open page shows it at its next refresh, no reload
+    new_purchase(fixture_lake)
+    revenue = f"{expected_figures(fixture_lake[1])['revenue']:,.2f}"
+    assert revenue != shown["Revenue (last hour)"]
+    WebDriverWait(browser, 3 * REFRESH_SECONDS).until(
+        lambda driver: metrics(driver).get("Revenue (last hour)") == revenue
+    )
+
+
+def new_purchase(fixture_lake) -> dict:
+    """Append one revenue row in the newest window, to the table and to the oracle's rows."""
+    paths, rows, _ = fixture_lake
+    start = END - timedelta(minutes=5)
+    row = {
+        "window_start": start,
+        "window_end": END,
+        "product_id": "P099",
+        "category": "toys",
+        "total_revenue": Decimal("1000.00"),
+        "purchase_count": 1,
+        "units": 1,
+        "avg_order_value": Decimal("1000.00"),
+        "window_date": start.date(),
+    }
+    schema = GOLD_SCHEMAS["revenue_by_product_5m"]
+    table = paths.gold_table("revenue_by_product_5m")
+    write_deltalake(table, pa.Table.from_pylist([row], schema=schema), mode="append")
+    rows.gold["revenue_by_product_5m"].append(row)
+    return row

@@ -3,7 +3,7 @@
 Input: the lakehouse path flags and any Streamlit options (``--server.port 8502``,
 ``--server.headless true``, ...), passed through as given. Output: this process becomes
 ``streamlit run clickstream/dashboard/app.py`` with every path in its ``CLICKSTREAM_*`` environment.
-Usage statistics are off unless an option turns them on.
+Usage statistics are off and the server headless unless options say otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ APP = Path(__file__).with_name("app.py")
 
 def streamlit_command(options: list[str]) -> list[str]:
     """The ``streamlit run`` command line; options given later win over the defaults here."""
-    defaults = ["--browser.gatherUsageStats", "false"]
+    # headless: no browser opened and no first-run e-mail prompt; the URL is printed
+    defaults = ["--browser.gatherUsageStats", "false", "--server.headless", "true"]
     return [sys.executable, "-m", "streamlit", "run", str(APP), *defaults, *options]
 
 

@@ -253,10 +253,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown and not hasattr(args, "streamlit_options"):
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if hasattr(args, "streamlit_options"):  # `dashboard` hands what it does not know to Streamlit
         args.streamlit_options = unknown
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return run_entry_point(lambda: args.handler(args))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -91,3 +93,13 @@ def test_an_empty_lakehouse_gives_zeros_not_errors(empty_lake):
     assert figures.funnel(None).sessions == 0
     assert figures.anomaly_alerts(None).empty
     assert figures.pipeline_health({}, snapshot.until).empty
+
+
+def test_dashboard_and_inspect_modules_do_not_load_pyspark():
+    modules = ["clickstream.dashboard.sources", "clickstream.dashboard.figures"]
+    modules += ["clickstream.dashboard.launch", "clickstream.inspect_tables", "clickstream.cli"]
+    code = f"import sys, {', '.join(modules)}; print('pyspark' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

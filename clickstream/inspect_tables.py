@@ -24,6 +24,7 @@ from clickstream.delta_inspect import (
     sample_rows,
     table_history,
 )
+from clickstream.errors import ClickstreamError
 from clickstream.generator.cli import add_inspect_child
 
 SUMMARY_COLUMNS = (
@@ -77,6 +78,8 @@ def run_inspect_tables(args: argparse.Namespace) -> int:
     paths = config.paths_from_args(args)
     as_of = parse_as_of(args.as_of)
     document: dict[str, Any] = {}
+    if args.history and (as_of is not None or args.sample or args.tables):
+        raise ClickstreamError("--history TABLE lists every version: no TABLE, --as-of or --sample")
     if args.history:
         name, path = find_table(paths, args.history)
         document["history"] = {"table": name, "commits": table_history(path)}

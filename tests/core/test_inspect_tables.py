@@ -103,6 +103,8 @@ def test_history_newest_first(capsys, lake):
     ]
     _, text = inspect(capsys, lake, "--history", "bot_anomalies")  # gold. prefix optional
     assert "history of gold.bot_anomalies" in text
+    code, message = inspect(capsys, lake, "--history", "silver", "--as-of", "0")
+    assert (code, "--history TABLE lists every version" in message) == (2, True)
 
 
 def test_terminal_tables_and_errors(capsys, lake, tmp_path):

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo airflow test lint format lock jars clean-data
+.PHONY: setup demo airflow dashboard test lint format lock jars chromium clean-data
 
 setup: $(STAMP) jars
 
@@ -31,7 +31,18 @@ demo: setup
 airflow: setup
 	@$(BIN)/clickstream airflow up
 
-test: setup
+# The live dashboard on http://localhost:8501 until Ctrl-C (no Spark: it reads the Delta tables).
+dashboard: setup
+	@$(BIN)/clickstream dashboard
+
+# The dashboard's browser test drives Debian's chromium through chromium-driver (as root, as CI is).
+chromium:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+		echo "== installing chromium and chromium-driver (apt)"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends chromium chromium-driver; }
+
+test: setup chromium
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/pytest

@@ -91,6 +91,16 @@ def run_model_tests(args: argparse.Namespace) -> int:
     return model_checks.run_command(args)
 
 
+def add_inspect_commands(inspect: argparse.ArgumentParser) -> None:
+    """``inspect raw`` (the landed files) and ``inspect tables`` (the Delta tables)."""
+    from clickstream.generator import cli as generator_cli
+    from clickstream.inspect_tables import add_inspect_tables
+
+    children = generator_cli.add_inspect_group(inspect)
+    generator_cli.add_inspect_raw(children)
+    add_inspect_tables(children)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-parser per command, each with the shared path flags."""
     parser = argparse.ArgumentParser(
@@ -115,16 +125,22 @@ def build_parser() -> argparse.ArgumentParser:
         return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
 
     add_command("config", show_config, "show the resolved lakehouse paths and Spark settings")
+    add_command(
+        "dashboard",
+        run_dashboard,
+        "the live Streamlit dashboard (no Spark); Streamlit options such as --server.port pass through",
+    ).set_defaults(streamlit_options=[])
 
     from clickstream.generator import cli as generator_cli
 
     generator_cli.add_generate_arguments(
         add_command("generate", generator_cli.run_generate, "land synthetic clickstream files")
     )
-    inspect = add_command(
-        "inspect", generator_cli.inspect_group_handler, "inspect what the pipeline holds"
+    add_inspect_commands(
+        add_command(
+            "inspect", generator_cli.inspect_group_handler, "inspect what the pipeline holds"
+        )
     )
-    generator_cli.add_inspect_raw(generator_cli.add_inspect_group(inspect))
     submit = add_command(
         "submit",
         submit_job,
@@ -228,8 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_dashboard(args: argparse.Namespace) -> int:
+    from clickstream.dashboard import launch
+
+    return launch.run_command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if hasattr(args, "streamlit_options"):  # `dashboard` hands what it does not know to Streamlit
+        args.streamlit_options = unknown
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return run_entry_point(lambda: args.handler(args))
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
-from clickstream import gold, model_checks
+from clickstream import cli, gold, model_checks
 from clickstream.config import resolve_paths
 from clickstream.errors import ClickstreamError
 from clickstream.generator.ledger import load_ledger
@@ -252,3 +254,84 @@ def test_sql_test_command_shows_failing_rows_and_exits_1(spark, backlog, tmp_pat
     assert result.returncode == 1, result.stderr[-2000:]
     assert "FAIL: 1 rows" in result.stdout
     assert "unique_bot_anomalies" in result.stdout and "failing row" in result.stdout
+
+
+# Reading the Spark-written lakehouse without a JVM: `clickstream inspect tables` and the dashboard.
+
+
+def test_inspect_tables_reads_the_spark_written_lakehouse(spark, backlog, capsys):
+    paths, project_models = backlog[0], backlog[3].models
+
+    def inspect(*flags: str) -> list[dict]:
+        assert cli.main(["inspect", "tables", "--data-dir", str(paths.root), "--json", *flags]) == 0
+        return json.loads(capsys.readouterr().out)["tables"]
+
+    tables = {table["table"]: table for table in inspect()}
+    assert set(tables) == {"bronze", "silver", "quarantine", *(f"gold.{m}" for m in project_models)}
+    # silver has CHECK constraints (a writer feature); the upserted gold table has removed files
+    for name in ("silver", "gold.revenue_by_product_5m"):
+        table = tables[name]
+        detail = spark.sql(f"describe detail delta.`{table['path']}`").first()
+        history = spark.sql(f"describe history delta.`{table['path']}`").collect()
+        expected = {
+            "rows": spark.read.format("delta").load(table["path"]).count(),
+            "files": detail["numFiles"],
+            "bytes": detail["sizeInBytes"],
+            "version": history[0]["version"],
+            "partition_columns": list(detail["partitionColumns"]),
+        }
+        assert {key: table[key] for key in expected} == expected, name
+    assert any(
+        key.startswith("delta.constraints.")
+        for key in spark.sql(f"describe detail delta.`{paths.silver}`").first()["properties"]
+    )
+
+    # time travel to silver's first version with rows, as Spark reads it
+    history = spark.sql(f"describe history delta.`{paths.silver}`").collect()
+    first = min(
+        row["version"]
+        for row in history
+        if int((row["operationMetrics"] or {}).get("numOutputRows", 0)) > 0
+    )
+    [past] = inspect("silver", "--as-of", str(first))
+    by_spark = spark.read.format("delta").option("versionAsOf", first).load(str(paths.silver))
+    assert (past["version"], past["rows"]) == (first, by_spark.count())
+    assert past["rows"] > 0
+
+
+def test_dashboard_fixtures_have_the_schemas_spark_writes(backlog):
+    from deltalake import DeltaTable
+
+    from tests.dashboard.lakehouse import GOLD_SCHEMAS
+
+    for model, schema in GOLD_SCHEMAS.items():
+        written = pa.schema(DeltaTable(backlog[0].gold_table(model)).schema().to_arrow())
+        assert [(f.name, f.type) for f in written] == [(f.name, f.type) for f in schema], model
+
+
+def test_dashboard_reads_the_spark_written_gold_tables(spark, backlog):
+    """The dashboard's revenue and orders of the last hour equal Spark's sums over the same rows."""
+    from clickstream.dashboard import figures
+    from clickstream.dashboard.sources import load_snapshot
+
+    paths = backlog[0]
+    snapshot = load_snapshot(paths)
+    newest = " union all ".join(
+        f"select max({column}) as end from delta.`{paths.gold_table(model)}`"
+        for model, column in [
+            ("revenue_by_product_5m", "window_end"),
+            ("funnel_summary_10m", "window_end"),
+            ("bot_anomalies", "window_end"),
+            ("session_funnel", "session_end"),
+        ]
+    )
+    ends = [row["end"] for row in spark.sql(newest).collect()]
+    until = max(end for end in ends if end is not None)  # naive UTC: the session's time zone
+    assert snapshot.until == until.replace(tzinfo=UTC)
+    since = until - timedelta(hours=1)
+    revenue = spark.read.format("delta").load(str(paths.gold_table("revenue_by_product_5m")))
+    recent = revenue.where(revenue.window_start >= since).collect()
+    assert recent, "the backlog has purchases in its last hour"
+    kpis = figures.headline(snapshot.gold)
+    assert round(kpis.revenue, 2) == float(sum(row["total_revenue"] for row in recent))
+    assert kpis.orders == sum(row["purchase_count"] for row in recent)

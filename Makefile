@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo airflow test lint format lock jars clean-data
+.PHONY: setup demo airflow test lint format lock jars clean-data bench
 
 setup: $(STAMP) jars
 
@@ -35,6 +35,10 @@ test: setup
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/pytest
+
+# Benchmarks into bench/results/ (about 15 minutes; BENCH_ARGS=--quick for a few minutes).
+bench: setup
+	@$(BIN)/clickstream bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

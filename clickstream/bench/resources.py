@@ -1,0 +1,101 @@
+"""Resource use of the processes a benchmark part starts: peak RSS of each, CPU seconds.
+
+Input: the current process's descendants (the ``clickstream`` commands, their spark-submit, JVMs
+and Python drivers), sampled with psutil every ``interval`` seconds while a part runs. Output:
+per process its command, kind (jvm or python), peak RSS and CPU seconds at its last sample; and
+the exact CPU seconds of every child that ended (``RUSAGE_CHILDREN``, which counts a JVM once its
+parent reaped it).
+"""
+
+from __future__ import annotations
+
+import resource
+import threading
+from dataclasses import dataclass, field
+
+import psutil
+
+
+@dataclass
+class ProcessUse:
+    pid: int
+    kind: str
+    command: str
+    peak_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+def describe(process: psutil.Process) -> tuple[str, str]:
+    """(kind, short command) of a process: the JVM's main class or the Python script it runs."""
+    cmdline = process.cmdline()
+    name = process.name()
+    if name == "java":
+        main = next((arg for arg in cmdline if arg.endswith(".py")), cmdline[-1] if cmdline else "")
+        return "jvm", f"java {main.rsplit('/', 1)[-1]}"
+    words = [arg.rsplit("/", 1)[-1] for arg in cmdline[:4]]
+    return "python" if "python" in name or "clickstream" in " ".join(words) else name, " ".join(
+        words
+    )
+
+
+@dataclass
+class ResourceSampler:
+    """Context manager sampling every descendant of this process until exit."""
+
+    interval: float = 0.5
+    processes: dict[int, ProcessUse] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ResourceSampler:
+        self._children_cpu = _children_cpu()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.children_cpu_seconds = _children_cpu() - self._children_cpu
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            for process in me.children(recursive=True):
+                self._sample(process)
+            self._stop.wait(self.interval)
+
+    def _sample(self, process: psutil.Process) -> None:
+        try:
+            with process.oneshot():
+                rss = process.memory_info().rss / 2**20
+                times = process.cpu_times()
+                use = self.processes.get(process.pid)
+                if use is None:
+                    kind, command = describe(process)
+                    use = self.processes[process.pid] = ProcessUse(process.pid, kind, command)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            return
+        use.peak_rss_mb = max(use.peak_rss_mb, round(rss, 1))
+        use.cpu_seconds = round(times.user + times.system, 2)
+
+    def report(self) -> dict:
+        """{processes: [...], peak RSS per kind, CPU seconds of ended children}."""
+        processes = [vars(use) for use in self.processes.values() if use.kind in ("jvm", "python")]
+        return {
+            "processes": processes,
+            "peak_rss_mb_jvm": max(
+                (p["peak_rss_mb"] for p in processes if p["kind"] == "jvm"), default=0
+            ),
+            "peak_rss_mb_python": max(
+                (p["peak_rss_mb"] for p in processes if p["kind"] == "python"), default=0
+            ),
+            "cpu_seconds_sampled": round(sum(p["cpu_seconds"] for p in processes), 1),
+            "cpu_seconds_children": round(self.children_cpu_seconds, 1),
+        }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

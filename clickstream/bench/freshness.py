@@ -154,9 +154,9 @@ def run_freshness(work: Path, minutes: float, rate: float, interval: str | None)
         pipeline = start(["pipeline", "run", *flags, *trigger], log)
         try:
             wait_for(
-                lambda: _running(pipeline) and bool(metrics.read_batches(paths.metrics, "bronze")),
+                lambda: _running(pipeline) and _started(paths),
                 timeout=300,
-                what="the pipeline's first bronze batch",
+                what="the pipeline's queries to start",
             )
             generator = ["generate", *flags, "--rate", str(rate), "--interval", str(FILE_SECONDS)]
             run([*generator, "--duration", str(minutes * 60)], work / "generator.log")
@@ -192,6 +192,12 @@ def _running(process) -> bool:
     if process.poll() is not None:
         raise ClickstreamError(f"the pipeline exited early with code {process.returncode}")
     return True
+
+
+def _started(paths: LakehousePaths) -> bool:
+    """True once every query the latencies follow has started (its checkpoint has metadata)."""
+    names = ("bronze", "silver", checkpoint_name(UPSERT_MODEL))
+    return all((paths.checkpoint(name) / "metadata").is_file() for name in names)
 
 
 def _drain(paths: LakehousePaths, timeout: float = 90) -> None:

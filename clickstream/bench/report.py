@@ -15,6 +15,7 @@ from pathlib import Path
 def goal_ratios(parts: dict) -> dict[str, float]:
     """Each goal as measured/goal, oriented so that 1 or more means the goal is met."""
     ratios = {}
+    parts = {name: part for name, part in parts.items() if "error" not in part}
     if "generator" in parts:
         part = parts["generator"]
         ratios["generator events/s"] = part["events_per_second"] / part["goal_events_per_second"]
@@ -44,7 +45,7 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    parts = report["parts"]
+    parts = {name: part for name, part in report["parts"].items() if "error" not in part}
     figure, axes = plt.subplots(2, 2, figsize=(13, 9))
     figure.suptitle(
         f"clickstream bench {report['name']} ({'quick' if report['quick'] else 'full'}), "

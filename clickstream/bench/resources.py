@@ -2,14 +2,12 @@
 
 Input: the current process's descendants (the ``clickstream`` commands, their spark-submit, JVMs
 and Python drivers), sampled with psutil every ``interval`` seconds while a part runs. Output:
-per process its command, kind (jvm or python), peak RSS and CPU seconds at its last sample; and
-the exact CPU seconds of every child that ended (``RUSAGE_CHILDREN``, which counts a JVM once its
-parent reaped it).
+per process its command, kind (jvm or python), peak RSS and CPU seconds at its last sample (a
+process's last half second before it exits is missed), and their sum.
 """
 
 from __future__ import annotations
 
-import resource
 import threading
 from dataclasses import dataclass, field
 
@@ -50,19 +48,21 @@ class ResourceSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> ResourceSampler:
-        self._children_cpu = _children_cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.children_cpu_seconds = _children_cpu() - self._children_cpu
 
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            for process in me.children(recursive=True):
+            try:
+                children = me.children(recursive=True)
+            except psutil.Error:  # a process ended during the walk: sample again next time
+                children = []
+            for process in children:
                 self._sample(process)
             self._stop.wait(self.interval)
 
@@ -81,7 +81,7 @@ class ResourceSampler:
         use.cpu_seconds = round(times.user + times.system, 2)
 
     def report(self) -> dict:
-        """{processes: [...], peak RSS per kind, CPU seconds of ended children}."""
+        """{processes: [...], peak RSS per kind, CPU seconds of them all}."""
         processes = [vars(use) for use in self.processes.values() if use.kind in ("jvm", "python")]
         return {
             "processes": processes,
@@ -91,11 +91,9 @@ class ResourceSampler:
             "peak_rss_mb_python": max(
                 (p["peak_rss_mb"] for p in processes if p["kind"] == "python"), default=0
             ),
-            "cpu_seconds_sampled": round(sum(p["cpu_seconds"] for p in processes), 1),
-            "cpu_seconds_children": round(self.children_cpu_seconds, 1),
+            "cpu_seconds": self.cpu_seconds,
         }
 
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    @property
+    def cpu_seconds(self) -> float:
+        return round(sum(use.cpu_seconds for use in self.processes.values()), 1)

@@ -64,32 +64,36 @@ def size(name: str, quick: bool) -> float:
 
 
 def run_parts(parts: list[str], quick: bool, work: Path, interval: str | None) -> dict:
-    """Run ``parts`` in order in ``work``; their results by name."""
+    """Run ``parts`` in order in ``work``; their results by name (a failed part: its error)."""
     from . import catchup, freshness, throughput  # the generator and Faker: only when run
     from .commands import write_backlog
 
-    results = {}
-    if "generator" in parts:
-        results["generator"] = throughput.run_generator(int(size("generator_events", quick)))
-        _say("generator", results["generator"])
+    events = int(size("backlog_events", quick))
+    backlog = work / "backlog"
+    runners = {
+        "generator": lambda: throughput.run_generator(int(size("generator_events", quick))),
+        "bronze": lambda: catchup.run_bronze(backlog, work, events),
+        "pipeline": lambda: catchup.run_pipeline(backlog, work, events),
+        "freshness": lambda: freshness.run_freshness(
+            work, size("freshness_minutes", quick), FRESHNESS_RATE, interval
+        ),
+    }
     if {"bronze", "pipeline"} & set(parts):
-        events = int(size("backlog_events", quick))
-        backlog = work / "backlog"
         write_backlog(backlog, events, int(size("backlog_files", quick)))
-        if "bronze" in parts:
-            results["bronze"] = catchup.run_bronze(backlog, work, events)
-            _say("bronze", results["bronze"])
-        if "pipeline" in parts:
-            results["pipeline"] = catchup.run_pipeline(backlog, work, events)
-            _say("pipeline", results["pipeline"])
-    if "freshness" in parts:
-        minutes = size("freshness_minutes", quick)
-        results["freshness"] = freshness.run_freshness(work, minutes, FRESHNESS_RATE, interval)
-        _say("freshness", results["freshness"])
+    results = {}
+    for part in parts:
+        try:
+            results[part] = runners[part]()
+        except Exception as error:  # one failed part must not lose the others
+            results[part] = {"error": f"{type(error).__name__}: {error}"}
+        _say(part, results[part])
     return results
 
 
 def _say(part: str, result: dict) -> None:
+    if "error" in result:
+        print(f"{part}: FAILED: {result['error']}", flush=True)
+        return
     if part == "freshness":
         figures = ", ".join(
             f"{layer} p50 {f['p50']} s p95 {f['p95']} s max {f['max']} s"

@@ -6,6 +6,8 @@ process, its output in a log file beside the data.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -30,20 +32,40 @@ def path_flags(paths: LakehousePaths) -> list[str]:
 
 
 def start(args: list[str], log: Path) -> subprocess.Popen:
-    """``clickstream ARGS`` in the background, stdout and stderr into ``log``."""
+    """``clickstream ARGS`` in the background (its own process group), output into ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        return subprocess.Popen([CLICKSTREAM, *args], stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [CLICKSTREAM, *args], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
-def run(args: list[str], log: Path) -> float:
-    """``clickstream ARGS`` to the end; its wall seconds. A failure raises with the log's tail."""
+def run(args: list[str], log: Path, timeout: float | None = None) -> float:
+    """``clickstream ARGS`` to the end; its wall seconds. A failure raises with the log's tail;
+    past ``timeout`` seconds its whole process group is killed and it raises too."""
     began = time.perf_counter()
     process = start(args, log)
-    if process.wait() != 0:
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        command = " ".join(args[:3])
+        raise ClickstreamError(f"clickstream {command} timed out after {timeout:.0f} s") from None
+    if process.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
         raise ClickstreamError(f"clickstream {' '.join(args[:3])} failed:\n{tail}")
     return time.perf_counter() - began
+
+
+def stop(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM (the jobs stop after their running batch); past ``timeout`` seconds kill the group."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def write_backlog(folder: Path, events: int, files: int, seed: int = 1) -> int:

@@ -28,7 +28,6 @@ A file whose rows never became visible before the pipeline stopped is counted, n
 from __future__ import annotations
 
 import re
-import signal
 import statistics
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ from clickstream.config import LakehousePaths
 from clickstream.errors import ClickstreamError
 from clickstream.gold import checkpoint_name
 
-from .commands import lakehouse, run, start, wait_for
+from .commands import lakehouse, run, start, stop, wait_for
 from .progress import (
     commit_times,
     delta_source_offsets,
@@ -145,7 +144,19 @@ def parse_maintenance(output: str) -> dict:
     return tables
 
 
-def run_freshness(work: Path, minutes: float, rate: float, interval: str | None) -> dict:
+def delta_files(flags: list[str], log: Path, timeout: float) -> dict:
+    """Live and on-disk files per table before and after ``clickstream submit maintenance``, or
+    its error (it can take long on a busy machine: bounded by ``timeout`` seconds)."""
+    try:
+        run(["submit", *flags, "maintenance"], log, timeout=timeout)
+    except ClickstreamError as error:
+        return {"error": str(error).splitlines()[0]}
+    return parse_maintenance(log.read_text())
+
+
+def run_freshness(
+    work: Path, minutes: float, rate: float, interval: str | None, maintenance_timeout: float
+) -> dict:
     paths = lakehouse(work / "freshness")
     flags = ["--data-dir", str(paths.root)]
     trigger = ["--interval", interval] if interval else []
@@ -162,11 +173,8 @@ def run_freshness(work: Path, minutes: float, rate: float, interval: str | None)
             run([*generator, "--duration", str(minutes * 60)], work / "generator.log")
             _drain(paths)
         finally:
-            pipeline.send_signal(signal.SIGTERM)
-            pipeline.wait(timeout=300)
+            stop(pipeline, timeout=300)
     rows = file_latencies(paths)
-    maintenance_log = work / "maintenance.log"
-    run(["submit", *flags, "maintenance"], maintenance_log)
     summary = freshness_summary(rows)
     return {
         "minutes": minutes,
@@ -182,7 +190,7 @@ def run_freshness(work: Path, minutes: float, rate: float, interval: str | None)
         "per_file": rows,
         "stability": {
             "queries": stability(paths),
-            "delta_files": parse_maintenance(maintenance_log.read_text()),
+            "delta_files": delta_files(flags, work / "maintenance.log", maintenance_timeout),
         },
         "resources": sampler.report(),
     }

@@ -25,6 +25,7 @@ SIZES = {
     "backlog_events": (1_000_000, 200_000),
     "backlog_files": (100, 20),
     "freshness_minutes": (5.0, 1.0),
+    "maintenance_timeout_seconds": (1800, 600),
 }
 FRESHNESS_RATE = 2000
 
@@ -75,7 +76,11 @@ def run_parts(parts: list[str], quick: bool, work: Path, interval: str | None) -
         "bronze": lambda: catchup.run_bronze(backlog, work, events),
         "pipeline": lambda: catchup.run_pipeline(backlog, work, events),
         "freshness": lambda: freshness.run_freshness(
-            work, size("freshness_minutes", quick), FRESHNESS_RATE, interval
+            work,
+            size("freshness_minutes", quick),
+            FRESHNESS_RATE,
+            interval,
+            size("maintenance_timeout_seconds", quick),
         ),
     }
     if {"bronze", "pipeline"} & set(parts):

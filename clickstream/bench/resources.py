@@ -41,7 +41,8 @@ class ResourceSampler:
     """Context manager sampling every descendant of this process until exit."""
 
     interval: float = 0.5
-    processes: dict[int, ProcessUse] = field(default_factory=dict)
+    # By (pid, name): spark-submit's shell script execs the JVM under the same pid.
+    processes: dict[tuple[int, str], ProcessUse] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -71,10 +72,11 @@ class ResourceSampler:
             with process.oneshot():
                 rss = process.memory_info().rss / 2**20
                 times = process.cpu_times()
-                use = self.processes.get(process.pid)
+                key = (process.pid, process.name())
+                use = self.processes.get(key)
                 if use is None:
                     kind, command = describe(process)
-                    use = self.processes[process.pid] = ProcessUse(process.pid, kind, command)
+                    use = self.processes[key] = ProcessUse(process.pid, kind, command)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             return
         use.peak_rss_mb = max(use.peak_rss_mb, round(rss, 1))
@@ -96,4 +98,6 @@ class ResourceSampler:
 
     @property
     def cpu_seconds(self) -> float:
-        return round(sum(use.cpu_seconds for use in self.processes.values()), 1)
+        """CPU seconds of the JVMs and Python processes (an exec'd pid counts once, as itself)."""
+        uses = [use for use in self.processes.values() if use.kind in ("jvm", "python")]
+        return round(sum(use.cpu_seconds for use in uses), 1)

@@ -166,7 +166,7 @@ def run_freshness(
         try:
             wait_for(
                 lambda: _running(pipeline) and _started(paths),
-                timeout=300,
+                timeout=900,  # a JVM and seven queries: minutes on a busy 2-core machine
                 what="the pipeline's queries to start",
             )
             generator = ["generate", *flags, "--rate", str(rate), "--interval", str(FILE_SECONDS)]

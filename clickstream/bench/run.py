@@ -25,7 +25,7 @@ SIZES = {
     "backlog_events": (1_000_000, 200_000),
     "backlog_files": (100, 20),
     "freshness_minutes": (5.0, 1.0),
-    "maintenance_timeout_seconds": (1800, 600),
+    "maintenance_timeout_seconds": (1800, 300),
 }
 FRESHNESS_RATE = 2000
 

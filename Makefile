@@ -36,7 +36,7 @@ test: setup
 	@$(BIN)/ruff format --check .
 	@$(BIN)/pytest
 
-# Benchmarks into bench/results/ (about 15 minutes; BENCH_ARGS=--quick for a few minutes).
+# Benchmarks into bench/results/ (BENCH_ARGS=--quick: every part at a smaller size).
 bench: setup
 	@$(BIN)/clickstream bench $(BENCH_ARGS)
 

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo airflow dashboard test lint format lock jars chromium clean-data
+.PHONY: setup demo airflow dashboard bench test lint format lock jars chromium clean-data
 
 setup: $(STAMP) jars
 
@@ -46,6 +46,10 @@ test: setup chromium
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/pytest
+
+# Benchmarks into bench/results/ (BENCH_ARGS=--quick: every part at a smaller size).
+bench: setup
+	@$(BIN)/clickstream bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

@@ -85,6 +85,12 @@ def run_gold(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_bench(args: argparse.Namespace) -> int:
+    from clickstream.bench import run
+
+    return run.run_command(args)
+
+
 def run_model_tests(args: argparse.Namespace) -> int:
     from clickstream import model_checks
 
@@ -99,6 +105,18 @@ def add_inspect_commands(inspect: argparse.ArgumentParser) -> None:
     children = generator_cli.add_inspect_group(inspect)
     generator_cli.add_inspect_raw(children)
     add_inspect_tables(children)
+
+
+def add_bench_command(commands) -> None:
+    """``clickstream bench``: it builds its own lakehouses in a work folder, so no path flags."""
+    from clickstream.bench.run import add_arguments
+
+    help_text = "measure throughput, freshness and resource use of every stage; write a report"
+    bench = commands.add_parser(
+        "bench", help=help_text, description=help_text, formatter_class=RichHelpFormatter
+    )
+    bench.set_defaults(handler=run_bench)
+    add_arguments(bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
             under=airflow_commands,
         )
     )
+
+    add_bench_command(commands)
 
     pipeline_commands = add_group("pipeline", "run the streaming pipeline")
     from clickstream.pipeline import add_arguments as add_pipeline_arguments

@@ -58,7 +58,8 @@ def drain_everything(spark, lake: LakehousePaths) -> dict[str, list[dict]]:
 
 
 def as_dict(progress) -> dict:
-    return progress if isinstance(progress, dict) else json.loads(progress.json)
+    """A progress as the listener sees it (its JSON): observed metrics as plain dicts."""
+    return json.loads(progress.json) if hasattr(progress, "json") else progress
 
 
 @dataclass(frozen=True)

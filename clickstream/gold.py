@@ -31,7 +31,7 @@ from clickstream.config import LakehousePaths
 from clickstream.errors import ClickstreamError
 from clickstream.models import Model, Project
 from clickstream.streaming import Trigger, write_delta_stream
-from clickstream.tables import ensure_table
+from clickstream.tables import ensure_silver_exists, ensure_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -157,6 +157,10 @@ def start_model(
     where: ModelLocation,
 ) -> StreamingQuery:
     """Start the streaming query of one model, writing ``where``."""
+    if any(ref in project.sources for ref in model.depends_on):
+        # Started before silver ever ran (or killed while creating it): stream an empty table
+        # rather than fail on a folder without a Delta log.
+        ensure_silver_exists(spark, paths)
     frame = model_frame(spark, project, model, paths)
     ensure_model_table(spark, frame, model, where.table)
     record_fingerprint(where.checkpoint, model)

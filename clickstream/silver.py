@@ -124,7 +124,15 @@ def ensure_silver_table(spark: SparkSession, path: str) -> None:
         f"create table if not exists delta.`{path}` (\n    {columns}\n) using delta "
         f"partitioned by ({SILVER_PARTITION_COLUMN})"
     )
-    properties = {row.key for row in spark.sql(f"show tblproperties delta.`{path}`").collect()}
+
+    def properties() -> set[str]:
+        return {row.key for row in spark.sql(f"show tblproperties delta.`{path}`").collect()}
+
+    present = properties()
     for name, condition in SILVER_CONSTRAINTS.items():
-        if f"delta.constraints.{name}" not in properties:
-            spark.sql(f"alter table delta.`{path}` add constraint {name} check ({condition})")
+        if f"delta.constraints.{name}" not in present:
+            try:
+                spark.sql(f"alter table delta.`{path}` add constraint {name} check ({condition})")
+            except Exception:
+                if f"delta.constraints.{name}" not in properties():  # not added by another job
+                    raise

@@ -30,6 +30,16 @@ def is_delta_table(spark: SparkSession, path: str) -> bool:
     return DeltaTable.isDeltaTable(spark, path)
 
 
+def has_committed_table(spark: SparkSession, path: str) -> bool:
+    """Whether a Delta table is at ``path`` now. Reading it refreshes the log: ``isDeltaTable`` alone
+    answers from a cached snapshot, stale when another job has just created the table."""
+    try:
+        spark.read.format("delta").load(path).schema  # noqa: B018 (resolving the table is the check)
+    except Exception:
+        return False
+    return True
+
+
 def ensure_table(spark: SparkSession, path: str, create: Callable[[], None]) -> None:
     """Run ``create`` unless a Delta table is at ``path``; losing a creation race is fine."""
     if is_delta_table(spark, path):
@@ -38,8 +48,9 @@ def ensure_table(spark: SparkSession, path: str, create: Callable[[], None]) -> 
         create()
         log.info("created Delta table %s", path)
     except Exception:
-        if not is_delta_table(spark, path):
+        if not has_committed_table(spark, path):
             raise
+        log.info("Delta table %s was created by another job meanwhile", path)
 
 
 def empty_bronze(spark: SparkSession) -> DataFrame:
@@ -57,10 +68,16 @@ def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:
     )
 
 
+def ensure_silver_exists(spark: SparkSession, paths: LakehousePaths) -> None:
+    """Silver, for its readers: created (with constraints) if missing, left alone otherwise."""
+    silver = str(paths.silver)
+    ensure_table(spark, silver, lambda: ensure_silver_table(spark, silver))
+
+
 def ensure_silver_tables(spark: SparkSession, paths: LakehousePaths) -> None:
     """Silver (with constraints) and quarantine."""
     silver, quarantine = str(paths.silver), str(paths.quarantine)
-    ensure_table(spark, silver, lambda: ensure_silver_table(spark, silver))
+    ensure_silver_exists(spark, paths)
     ensure_silver_table(spark, silver)  # adds constraints missing from an older table
     rejected = to_quarantine(with_rejection_reasons(empty_bronze(spark), ValidationSettings()))
     ensure_table(

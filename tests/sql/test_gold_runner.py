@@ -21,9 +21,7 @@ from clickstream.models.project import DEFAULT_PROJECT_DIR
 from clickstream.streaming import Trigger
 from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
 from tests.sql import oracle
-
-THRESHOLD = 50
-GAP = timedelta(minutes=10)
+from tests.sql.gold_check import GAP, THRESHOLD, rows_by
 
 
 def run_models(spark, project, paths, names) -> dict[str, datetime]:
@@ -35,13 +33,6 @@ def run_models(spark, project, paths, names) -> dict[str, datetime]:
         mark = query.lastProgress["eventTime"]["watermark"]
         watermarks[name] = datetime.fromisoformat(mark).replace(tzinfo=None)
     return watermarks
-
-
-def rows_by(spark, path: Path, *key: str) -> dict:
-    rows = spark.read.format("delta").load(str(path)).collect()
-    keyed = {tuple(row[k] for k in key): row.asDict() for row in rows}
-    assert len(keyed) == len(rows), "the grain is not unique"
-    return keyed
 
 
 @pytest.fixture(scope="module")

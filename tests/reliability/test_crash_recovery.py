@@ -1,0 +1,115 @@
+"""Crash recovery on a live stream: kill -9 the generator, bronze, silver and the gold runner at
+random moments, restart each at once, run OPTIMIZE and VACUUM all along; then nothing is lost or
+repeated anywhere, and gold equals the plain-Python recomputation.
+
+CI mode: 5 kills of each of the 4 processes (20); ``--soak``: 25 of each (100).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+
+import pytest
+
+from clickstream import maintenance
+from clickstream.config import LakehousePaths, resolve_paths
+from clickstream.metrics import read_batches
+from clickstream.tables import has_committed_table
+from tests.reliability import report
+from tests.reliability.fleet import Fleet, land_history
+from tests.reliability.lakehouse import check_tables, drain_everything, landed_ledger
+from tests.sql import oracle
+from tests.sql.gold_check import KEYS as MODELS
+from tests.sql.gold_check import assert_gold_equals_oracle, committed_watermark
+
+QUERIES = {
+    "bronze": ["bronze"],
+    "silver": ["silver", "quarantine"],
+    "gold": [f"gold_{model}" for model in MODELS],
+}
+JOBS = tuple(QUERIES)
+
+
+class MaintenanceLoop(threading.Thread):
+    """OPTIMIZE and VACUUM every table of the lakehouse, again and again, until stopped."""
+
+    def __init__(self, spark, lake: LakehousePaths):
+        super().__init__(daemon=True)
+        self.spark, self.lake = spark, lake
+        self.done = threading.Event()
+        self.runs: Counter[str] = Counter()
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for name, table in maintenance.delta_tables(self.lake).items():
+                if not has_committed_table(self.spark, str(table)):
+                    continue  # a job is creating it right now
+                try:
+                    maintenance.maintain_table(self.spark, name, table)
+                    self.runs[name] += 1
+                except Exception as error:  # reported by the test, not swallowed
+                    self.errors.append(f"{name}: {str(error).splitlines()[0]}")
+            self.done.wait(5)
+
+
+@pytest.mark.slow
+def test_kill_9_anything_at_any_time_loses_and_repeats_nothing(spark, tmp_path, soak):
+    lake = resolve_paths({"root": tmp_path / "data"}, environ={})
+    land_history(lake, minutes=24)
+    fleet = Fleet(lake, random.Random(7))
+    fleet.add("generator", (4, 15))
+    for job, queries in QUERIES.items():
+        fleet.add(job, (0, 8), queries)
+    upkeep = MaintenanceLoop(spark, lake)
+    upkeep.start()
+    try:
+        fleet.crash_until(25 if soak else 5, probes=set(JOBS))  # x 4 processes
+    finally:
+        fleet.stop_all()
+        upkeep.done.set()
+        upkeep.join()
+
+    drain_everything(spark, lake)
+
+    ledger = landed_ledger(lake)
+    checks = check_tables(spark, lake, ledger)
+    batches = {
+        query: sum(1 for batch in read_batches(lake.metrics, query) if batch["rows_in"])
+        for query in ("bronze", "silver", "gold_revenue_by_product_5m")
+    }
+    report.record(
+        report.Outcome(
+            "crash recovery",
+            {
+                **{f"kill -9 {name}": n for name, n in sorted(fleet.kills.items())},
+                **{f"second {job} refused": n for job, n in sorted(fleet.refused.items())},
+                **{f"OPTIMIZE+VACUUM {name}": n for name, n in sorted(upkeep.runs.items())},
+                "maintenance errors": len(upkeep.errors),
+                **{f"batches with rows: {q}": n for q, n in batches.items()},
+                "duplicate events": ledger.duplicates,
+                **{f"malformed {kind}": n for kind, n in sorted(ledger.malformed_by_kind.items())},
+            },
+            rows_lost=sum(check.lost for check in checks),
+            duplicates=sum(check.repeated for check in checks),
+        )
+    )
+    assert all(count > 0 for count in batches.values()), batches
+    assert len(ledger.files) > 10 and ledger.duplicates and ledger.malformed_lines
+    assert [(c.table, c.lost, c.repeated) for c in checks] == [
+        ("bronze", 0, 0),
+        ("silver", 0, 0),
+        ("quarantine", 0, 0),
+    ]
+    assert fleet.refused == Counter(JOBS)
+    assert upkeep.errors == []
+
+    events = oracle.load_valid_events(lake.raw, ledger.valid_event_ids)
+    watermarks = {
+        model: committed_watermark(lake.checkpoint(f"gold/{model}"))
+        for model in ("bot_anomalies", "session_funnel", "funnel_summary_10m")
+    }
+    checked = assert_gold_equals_oracle(spark, lake, events, watermarks)
+    assert checked["revenue_by_product_5m"] > 0 and checked["bot_anomalies"] > 0

@@ -16,6 +16,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+UNVERIFIED = (
+    "soak mode only (pytest tests/reliability --soak): this scenario has not yet completed "
+    "within the CI budget on a 2-core machine"
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios marked ``soak_only`` run only with ``--soak``."""
+    if config.getoption("--soak", default=False):
+        return
+    for item in items:
+        if item.get_closest_marker("soak_only"):
+            item.add_marker(pytest.mark.skip(reason=UNVERIFIED))
+
+
 @pytest.fixture(scope="session")
 def soak(request: pytest.FixtureRequest) -> bool:
     """True when the suite runs in soak mode (``pytest tests/reliability --soak``)."""

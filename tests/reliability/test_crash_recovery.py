@@ -56,6 +56,7 @@ class MaintenanceLoop(threading.Thread):
 
 
 @pytest.mark.slow
+@pytest.mark.soak_only
 def test_kill_9_anything_at_any_time_loses_and_repeats_nothing(spark, tmp_path, soak):
     lake = resolve_paths({"root": tmp_path / "data"}, environ={})
     land_history(lake, minutes=24)

@@ -43,6 +43,7 @@ def table_rows(
 
 
 @pytest.mark.slow
+@pytest.mark.soak_only
 def test_hours_of_backlog_are_caught_up_in_bounded_batches_like_live(spark, tmp_path):
     down = resolve_paths({"root": tmp_path / "down"}, environ={})
     backfill(

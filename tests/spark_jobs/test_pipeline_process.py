@@ -1,4 +1,4 @@
-"""The pipeline as a real process: stop on SIGTERM, one writer only. (Crashes: tests/reliability.)"""
+"""The pipeline as a real process: crash with kill -9 and recover, stop on SIGTERM, one writer only."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from clickstream.generator.ledger import load_ledger
 from tests.spark_jobs.backlog import generate_backlog, recent_hour
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
@@ -36,6 +37,35 @@ def wait_for(condition, timeout: float, process: subprocess.Popen) -> None:
         assert process.poll() is None, process.communicate()[1][-2000:]
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def test_kill_9_mid_run_then_restart_loses_and_repeats_nothing(spark, lake):
+    generate_backlog(lake, recent_hour(), minutes=4, seed=31)
+    ledger = load_ledger(lake.raw)
+    running = start_pipeline(lake, "--interval", "1 second", "--max-files-per-trigger", "2")
+    try:
+        wait_for(lambda: len(batches(lake, "bronze")) >= 3, timeout=120, process=running)
+    finally:
+        os.killpg(running.pid, signal.SIGKILL)
+        running.wait()
+
+    recovered = subprocess.run(
+        [CLICKSTREAM, "pipeline", "run", "--available-now", "--data-dir", str(lake.root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert "duplicates removed" in recovered.stdout
+
+    def read(path):
+        return spark.read.format("delta").load(str(path))
+
+    silver_ids = [row.event_id for row in read(lake.silver).select("event_id").collect()]
+    assert read(lake.bronze).count() == ledger.lines
+    assert sorted(silver_ids) == sorted(ledger.valid_event_ids)
+    assert read(lake.quarantine).count() == ledger.malformed_lines
 
 
 def test_sigterm_stops_cleanly_and_a_second_writer_is_refused(lake):

@@ -99,6 +99,8 @@ def run_inspect_tables(args: argparse.Namespace) -> int:
 
 def print_document(document: dict[str, Any], as_of) -> None:
     console = Console()
+    if not console.is_terminal:  # a pipe or a log: rich would assume 80 columns and wrap names
+        console = Console(width=160)
     if "history" in document:
         console.print(history_table(document["history"]))
         return

@@ -1,10 +1,10 @@
 """The clickstream event, written down once: a JSON Schema, and the Spark schemas derived from it.
 
 Input: nothing. Output: ``EVENT_JSON_SCHEMA`` (what a producer must send, JSON Schema draft 2020-12),
-``EVENT_TYPES``, ``REQUIRED_BY_EVENT_TYPE`` and, built from them on demand, ``bronze_spark_schema()``
-(the typed schema bronze reads raw JSON lines with, plus the corrupt-record column).
+``EVENT_TYPES``, ``REQUIRED_BY_EVENT_TYPE`` and, built from them on demand, ``event_spark_schema()``
+(the typed schema silver parses bronze's raw JSON lines with, plus the corrupt-record column).
 
-The generator writes events of this shape, bronze reads with the derived schema, silver validates
+The generator writes events of this shape, silver parses with the derived schema and validates
 with the same required-field lists, and a test checks generated events against the JSON Schema.
 """
 
@@ -20,7 +20,7 @@ EVENT_TYPES: tuple[str, ...] = ("page_view", "search", "add_to_cart", "purchase"
 # Column that holds a raw line Spark's JSON reader could not parse into the schema.
 CORRUPT_RECORD_COLUMN = "_corrupt_record"
 
-# name -> (JSON Schema type, description). Order is the column order of bronze.
+# name -> (JSON Schema type, description). Order is the column order of parsed events.
 EVENT_FIELDS: dict[str, tuple[str, str]] = {
     "event_id": ("string", "UUID of the event; the deduplication key"),
     "event_type": ("string", "one of EVENT_TYPES"),
@@ -78,7 +78,7 @@ def _json_schema() -> dict[str, Any]:
 EVENT_JSON_SCHEMA: dict[str, Any] = _json_schema()
 
 
-def bronze_spark_schema() -> StructType:
+def event_spark_schema() -> StructType:
     """Spark schema of a raw line: every event field typed as in the JSON Schema, plus the
     corrupt-record column that keeps the text of a line that did not parse."""
     from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType

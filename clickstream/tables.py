@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from clickstream.bronze import BRONZE_PARTITION_COLUMN, to_bronze
+from clickstream.bronze import BRONZE_PARTITION_COLUMN, BRONZE_STATS_COLUMNS, to_bronze
 from clickstream.config import LakehousePaths
 from clickstream.silver import QUARANTINE_PARTITION_COLUMN, ensure_silver_table, to_quarantine
 from clickstream.validation import ValidationSettings, with_rejection_reasons
@@ -61,11 +61,23 @@ def write_empty(frame: DataFrame, path: str, partition_column: str) -> None:
     frame.write.format("delta").mode("errorifexists").partitionBy(partition_column).save(path)
 
 
+def create_bronze_table(spark: SparkSession, path: str) -> None:
+    """The empty bronze table, statistics on ``BRONZE_STATS_COLUMNS`` only."""
+    from delta.tables import DeltaTable
+
+    (
+        DeltaTable.create(spark)
+        .location(path)
+        .addColumns(empty_bronze(spark).schema)
+        .partitionedBy(BRONZE_PARTITION_COLUMN)
+        .property("delta.dataSkippingStatsColumns", BRONZE_STATS_COLUMNS)
+        .execute()
+    )
+
+
 def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:
     path = str(paths.bronze)
-    ensure_table(
-        spark, path, lambda: write_empty(empty_bronze(spark), path, BRONZE_PARTITION_COLUMN)
-    )
+    ensure_table(spark, path, lambda: create_bronze_table(spark, path))
 
 
 def ensure_silver_exists(spark: SparkSession, paths: LakehousePaths) -> None:

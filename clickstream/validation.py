@@ -1,7 +1,8 @@
 """The validation rules of silver, all in one place.
 
-Input: bronze rows (``clickstream.bronze``). Output: the same rows with ``rejection_reasons``, an
-array of rule codes the row broke (empty when the row is valid), and ``event_time``. A row with
+Input: bronze rows (``clickstream.bronze``). Output: the rows parsed (``clickstream.parsing``) with
+``event_time`` and ``rejection_reasons``, an array of rule codes the row broke (empty when the row is
+valid). A row with
 any reason goes to quarantine; the others go on to silver.
 
 Rule codes (also the quarantine's vocabulary):
@@ -29,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from clickstream.parsing import json_text, parse_events
 from clickstream.schema import (
     CORRUPT_RECORD_COLUMN,
     EVENT_FIELDS,
@@ -62,8 +64,9 @@ def parse_rules() -> list[tuple[str, Column]]:
         [StructField(name, StringType()) for name in EVENT_FIELDS]
         + [StructField(CORRUPT_RECORD_COLUMN, StringType())]
     )
-    text = F.regexp_replace("raw_line", "^\ufeff", "")
-    loose = F.from_json(text, as_strings, {"columnNameOfCorruptRecord": CORRUPT_RECORD_COLUMN})
+    loose = F.from_json(
+        json_text(), as_strings, {"columnNameOfCorruptRecord": CORRUPT_RECORD_COLUMN}
+    )
     is_object = loose.isNotNull() & loose[CORRUPT_RECORD_COLUMN].isNull()
     blank = F.trim(F.col("raw_line")) == ""
     unparsed = ~F.col("parsed_ok")
@@ -108,10 +111,12 @@ def field_rules(settings: ValidationSettings) -> list[tuple[str, Column]]:
 
 
 def with_rejection_reasons(bronze: DataFrame, settings: ValidationSettings) -> DataFrame:
-    """bronze rows -> bronze rows + ``event_time`` + ``rejection_reasons`` (array of codes)."""
+    """bronze rows -> parsed rows + ``event_time`` + ``rejection_reasons`` (array of codes)."""
     from pyspark.sql import functions as F
 
-    with_time = bronze.withColumn("event_time", F.try_to_timestamp(F.col("timestamp")))
+    with_time = parse_events(bronze).withColumn(
+        "event_time", F.try_to_timestamp(F.col("timestamp"))
+    )
     parsed = F.col("parsed_ok")
     checks = [F.when(broken, F.lit(code)) for code, broken in parse_rules()]
     checks.append(F.when(~F.is_valid_utf8("raw_line"), F.lit("invalid_utf8")))

@@ -5,9 +5,9 @@ Run it (``clickstream submit-args`` prints ``--master``, ``--jars`` and the shar
     PYSPARK_PYTHON=.venv/bin/python .venv/bin/spark-submit $(.venv/bin/clickstream submit-args) \\
         spark_jobs/bronze.py --trigger available-now
 
-In: ``<data>/raw/events/*.json``. Out: ``<data>/bronze/events``, one row per raw line: the event
-fields, ``parsed_ok``, ``raw_line``, ``source_file``, ``ingestion_timestamp``, partitioned by
-``ingestion_date``. Checkpoint: ``<data>/checkpoints/bronze``. Per-batch figures:
+In: ``<data>/raw/events/*.json``. Out: ``<data>/bronze/events``, one row per raw line:
+``raw_line`` as it arrived, ``source_file``, ``source_modified_at``, ``ingestion_timestamp``,
+partitioned by ``ingestion_date`` (silver parses). Checkpoint: ``<data>/checkpoints/bronze``. Per-batch figures:
 ``<data>/metrics/streaming/bronze.jsonl``. SIGTERM stops it after the current batch.
 """
 

@@ -151,7 +151,7 @@ def landed(spark, tmp_path_factory) -> Landed:
         raw_lines={
             path.name: len(path.read_bytes().splitlines()) for path in lake.raw.glob("*.json")
         },
-        bronze=by_file(lake.bronze, "parsed_ok"),
+        bronze=by_file(lake.bronze, "raw_line"),
         silver=by_file(lake.silver, "event_id", "search_query"),
         quarantine=by_file(lake.quarantine, "rejection_reasons"),
         original=generated[0].name,

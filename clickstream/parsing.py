@@ -1,0 +1,46 @@
+"""Parsing bronze's raw lines into typed event fields: the first step of silver.
+
+Input: bronze rows (``clickstream.bronze.BRONZE_COLUMNS``; older bronze tables that also hold
+parsed columns are read the same way). Output: the event fields typed as in ``clickstream.schema``
+(null where a line did not parse; partial where one field had the wrong type), ``parsed_ok``, then
+the bronze columns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from clickstream.bronze import BRONZE_COLUMNS
+from clickstream.schema import CORRUPT_RECORD_COLUMN, EVENT_FIELDS, event_spark_schema
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+
+def json_text() -> Column:
+    """``raw_line`` without a UTF-8 byte-order mark at its start (encoding, not content)."""
+    from pyspark.sql import functions as F
+
+    return F.regexp_replace("raw_line", "^\ufeff", "")
+
+
+def parse_events(bronze: DataFrame) -> DataFrame:
+    """Bronze rows -> event fields + ``parsed_ok`` + the bronze columns (see the module docstring)."""
+    from pyspark.sql import functions as F
+
+    parsed = F.from_json(
+        json_text(),
+        event_spark_schema(),
+        {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD_COLUMN},
+    )
+    return (
+        bronze.select(*BRONZE_COLUMNS)
+        .withColumn("parsed", parsed)
+        .select(
+            *(F.col(f"parsed.{name}").alias(name) for name in EVENT_FIELDS),
+            (F.col("parsed").isNotNull() & F.col(f"parsed.{CORRUPT_RECORD_COLUMN}").isNull()).alias(
+                "parsed_ok"
+            ),
+            *BRONZE_COLUMNS,
+        )
+    )

@@ -112,5 +112,8 @@ def gold_stages(
         return lambda spark: gold.start_models(spark, project, paths, selection, trigger)
 
     if trigger.available_now:
-        return [refresh_then_check, *(start([name]) for name in names)]
+        # Models of one dependency level drain side by side: one model's driver-side work (plans,
+        # state and Delta commits) leaves the cores to the others' tasks.
+        levels = project.levels(names)
+        return [refresh_then_check, *(start([model.name for model in level]) for level in levels)]
     return [refresh_then_check, start(names)]

@@ -35,23 +35,30 @@ def find_cycle(graph: Graph) -> list[str] | None:
     return None
 
 
-def topological_order(graph: Graph) -> list[str]:
-    """Every node of ``graph``, each after the nodes it depends on; ties in name order.
+def topological_levels(graph: Graph) -> list[list[str]]:
+    """Every node of ``graph`` in levels: a node's dependencies are all in earlier levels, and
+    the nodes of one level do not depend on each other; names sorted within a level.
 
     Dependencies that are not nodes (sources) are ignored. ``ValueError`` on a cycle.
     """
     pending = {node: {d for d in graph[node] if d in graph} for node in graph}
     if find_cycle(graph):
         raise ValueError("the graph has a cycle")
-    order: list[str] = []
+    levels: list[list[str]] = []
     while pending:
         ready = sorted(node for node, dependencies in pending.items() if not dependencies)
         for node in ready:
             del pending[node]
         for dependencies in pending.values():
             dependencies.difference_update(ready)
-        order += ready
-    return order
+        levels.append(ready)
+    return levels
+
+
+def topological_order(graph: Graph) -> list[str]:
+    """Every node of ``graph``, each after the nodes it depends on (``topological_levels`` one
+    after another)."""
+    return [node for level in topological_levels(graph) for node in level]
 
 
 def upstream(graph: Graph, node: str) -> set[str]:

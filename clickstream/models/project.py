@@ -69,14 +69,22 @@ class Project:
 
     def order(self, selected: list[str] | None = None) -> list[Model]:
         """Models, dependencies first; with ``selected``, only those, still in dependency order."""
+        return [model for level in self.levels(selected) for model in level]
+
+    def levels(self, selected: list[str] | None = None) -> list[list[Model]]:
+        """Models in dependency levels (``graph.topological_levels``): the models of one level
+        read none of each other, so they can run at the same time. With ``selected``, only those."""
         if selected is not None:
             unknown = [name for name in selected if name not in self.models]
             if unknown:
                 raise ClickstreamError(
                     f"unknown model {unknown[0]!r} (models: {', '.join(self.models)})"
                 )
-        names = graph.topological_order(self.graph)
-        return [self.models[name] for name in names if selected is None or name in selected]
+        levels = [
+            [self.models[name] for name in level if selected is None or name in selected]
+            for level in graph.topological_levels(self.graph)
+        ]
+        return [level for level in levels if level]
 
     def upstream(self, name: str) -> set[str]:
         """Every model and source ``name`` reads, directly or not."""

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from clickstream.models.graph import downstream, find_cycle, topological_order, upstream
+from clickstream.models.graph import (
+    downstream,
+    find_cycle,
+    topological_levels,
+    topological_order,
+    upstream,
+)
 
 GRAPH = {
     "d": ("b", "c"),
@@ -16,6 +22,10 @@ GRAPH = {
 
 def test_order_is_dependencies_first_ties_by_name():
     assert topological_order(GRAPH) == ["a", "b", "c", "d"]
+
+
+def test_levels_hold_nodes_whose_dependencies_are_all_in_earlier_levels():
+    assert topological_levels(GRAPH) == [["a", "b"], ["c"], ["d"]]
 
 
 def test_no_cycle():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import floordiv, itemgetter, mod
 
@@ -126,6 +126,7 @@ class WindowEvents:
     records: list[Record]
     event_ids: list[str]
     prefixes: dict[int, bytes]
+    type_counts: Counter[bytes] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -133,13 +134,19 @@ class WindowEvents:
     def times(self) -> list[int]:
         return list(map(TIME, self.records))
 
-    def render(self, first: int = 0, stop: int | None = None) -> bytes:
+    def render(
+        self, first: int = 0, stop: int | None = None, type_counts: Counter[bytes] | None = None
+    ) -> bytes:
         """The bytes of lines ``first`` to ``stop`` (all by default; the pieces are described in
-        ``formatting``)."""
+        ``formatting``). Adds their type pieces to ``type_counts``, if given."""
         records = self.records[first:stop]
         if not records:
             return b""
         times, users, kinds, fragments, tails = zip(*records, strict=True)
+        if type_counts is not None:
+            # ``tuple.count`` matches the shared type pieces by identity: cheaper than hashing each.
+            for piece in EVENT_TYPE_OF_PIECE:
+                type_counts[piece] += kinds.count(piece)
         # '{"event_id":"<id>' per line: the ids joined and split again, in C.
         heads = (LINE_START + ID_SEPARATOR.join(self.event_ids[first:stop])).encode().split(b"\n")
         seconds = map(self.prefixes.__getitem__, map(floordiv, times, repeat(1000)))
@@ -156,15 +163,21 @@ class WindowEvents:
         return self.render().decode()
 
     def chunks(self) -> list[bytes]:
-        """The file's bytes, ``CHUNK_LINES`` lines a piece."""
+        """The file's bytes, ``CHUNK_LINES`` lines a piece (the event types are counted on the
+        way, for ``events_by_type``)."""
+        self.type_counts = Counter()
         return [
-            self.render(first, first + CHUNK_LINES)
+            self.render(first, first + CHUNK_LINES, self.type_counts)
             for first in range(0, len(self.records), CHUNK_LINES)
         ]
 
     def events_by_type(self) -> dict[str, int]:
-        counts = Counter(map(KIND, self.records))
-        return {EVENT_TYPE_OF_PIECE[piece]: number for piece, number in counts.items()}
+        """Events per type. After ``chunks()`` from the counts it made: the records are scattered
+        in memory, so one more pass over them costs a cache miss each."""
+        counts = self.type_counts
+        if counts is None:
+            counts = Counter(map(KIND, self.records))
+        return {EVENT_TYPE_OF_PIECE[piece]: number for piece, number in counts.items() if number}
 
 
 def _encoded(texts: tuple[str, ...]) -> tuple[bytes, ...]:
@@ -251,6 +264,10 @@ class SessionSimulator:
         self.arrivals = _browse_table(rng, popular, self.fragments, ARRIVAL_SEARCH_SHARE)
         self.browse = _wrapped(_browse_table(rng, popular, self.fragments, funnel.search_share))
         self.stop = NEVER
+        # Bound once: every session reads them, and a chain of attribute lookups costs more.
+        self.random, self.bits = rng.random, rng.getrandbits
+        self.origin, self.interval = grid.origin, grid.interval
+        self.users = world.users
 
     def fill(self, index: int, end_ms: int, target: float, stop: int = NEVER) -> None:
         """Start sessions at random times in window ``index`` (up to ``end_ms``) until the window
@@ -295,7 +312,7 @@ class SessionSimulator:
     def _file(self, record: Record) -> None:
         """File one record under its window, unless it falls after the stop."""
         if record[0] < self.stop:
-            self.pending[(record[0] - self.grid.origin) // self.grid.interval].append(record)
+            self.pending[(record[0] - self.origin) // self.interval].append(record)
 
     def _other_shopper(self, start_ms: int) -> int:
         """A random shopper not in a session at ``start_ms`` (whoever was drawn last, if the pool
@@ -313,10 +330,10 @@ class SessionSimulator:
         This is the hot loop of the generator: each browse step is one lookup in a table of
         (type, fields, product), and an event is a tuple of precomputed text, filed under its window.
         """
-        random_, bits = self.rng.random, self.rng.getrandbits
+        random_, bits, users = self.random, self.bits, self.users
         dwells, browse, busy_until = self.dwells, self.browse, self.busy_until
         pending, stop = self.pending, self.stop
-        origin, interval = self.grid.origin, self.grid.interval
+        origin, interval = self.origin, self.interval
         pick = random_()
         if pick < LOYAL_SESSIONS:  # the loyal tenth of shoppers: three times as many visits
             shopper = int(pick * self.loyal_scale)
@@ -325,22 +342,20 @@ class SessionSimulator:
         if busy_until.get(shopper, -1) > start_ms:
             shopper = self._other_shopper(start_ms)
         # Made afresh each session: the pool is so large that a cache of them would rarely hit.
-        user = user_piece(self.world.users.user_id(shopper))
+        user = user_piece(users.user_id(shopper))
         referrer = self.referrers[int(random_() * len(self.referrers))]
-        tail = (
-            f'"session_id":"{self.next_id()}",{referrer}{self.world.users.tail(shopper)}'.encode()
-        )
+        tail = f'"session_id":"{self.next_id()}",{referrer}{users.tail(shopper)}'.encode()
         # One random offset per session: its steps read the (independent, random) tables from there.
         offset = bits(TABLE_BITS)
         kind, fragment, _ = self.arrivals[offset]
-        time = last = start_ms
+        time = start_ms
         events = self.lengths[offset]
         for step in range(offset, offset + events):
             if time < stop:
                 pending[(time - origin) // interval].append((time, user, kind, fragment, tail))
-            last = time
             time += dwells[step]
             kind, fragment, _ = browse[step]
+        last = time - dwells[step]  # the time of the last event (not tracked in the loop)
         if random_() < self.cart_rate:
             viewed = self._viewed(offset, events)
             events, last = self._cart_and_buy(viewed, time, user, tail, events)
@@ -353,13 +368,13 @@ class SessionSimulator:
         """The end of a carting session: carts, then maybe purchases. Returns the session's
         event count and the time of its last event."""
         if not viewed:  # only searched so far: look at a product before carting it
-            viewed.append(self.world.catalog.popular[self.rng.getrandbits(TABLE_BITS)])
+            viewed.append(self.world.catalog.popular[self.bits(TABLE_BITS)])
             self._file((time, user, PAGE_VIEW, self.fragments.view[viewed[0]], tail))
             events += 1
-            time += self.dwells[self.rng.getrandbits(TABLE_BITS)]
+            time += self.dwells[self.bits(TABLE_BITS)]
         carted, last = self._add_to_cart(viewed, time, user, tail)
         events += len(carted)
-        if self.rng.random() < self.funnel.purchase_rate:
+        if self.random() < self.funnel.purchase_rate:
             last = self._purchase(carted, last, user, tail)
             events += len(carted)
         return events, last
@@ -377,7 +392,7 @@ class SessionSimulator:
 
         Returns the carted products and the time of the last add.
         """
-        bits, cart, dwells = self.rng.getrandbits, self.fragments.cart, self.dwells
+        bits, cart, dwells = self.bits, self.fragments.cart, self.dwells
         distinct = list(dict.fromkeys(viewed))
         carted = []
         for _ in range(min(len(distinct), 1 + bits(2) % MAX_CART_ITEMS)):
@@ -391,7 +406,7 @@ class SessionSimulator:
     def _purchase(self, carted: list[int], time: int, user: bytes, tail: bytes) -> int:
         """Buy every carted product after a checkout delay, one event per product; return the
         time of the last purchase event."""
-        bits, purchase = self.rng.getrandbits, self.fragments.purchase
+        bits, purchase = self.bits, self.fragments.purchase
         time += self.checkout_delays[bits(TABLE_BITS)]
         for product in carted:
             quantity = self.quantities[bits(TABLE_BITS)]

@@ -37,6 +37,11 @@ def user_piece(user_id: str) -> bytes:
     return f'","user_id":"{user_id}","event_type":"'.encode()
 
 
+# The user piece of a user id number (``UserPool.id_number``): one bytes formatting per session,
+# half the cost of making the id, then the piece, then encoding it.
+USER_PIECE_OF_NUMBER = user_piece("u%09d")
+
+
 USER_ID_WIDTH = 10
 
 # '000Z",' ... '999Z",': the millisecond tail of a timestamp and the separator after it.

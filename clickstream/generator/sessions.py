@@ -32,6 +32,7 @@ from clickstream.generator.formatting import (
     MILLIS_SUFFIX,
     NEVER,
     TYPE_PIECES,
+    USER_PIECE_OF_NUMBER,
     TimestampCache,
     UuidSource,
     WindowGrid,
@@ -342,7 +343,7 @@ class SessionSimulator:
         if busy_until.get(shopper, -1) > start_ms:
             shopper = self._other_shopper(start_ms)
         # Made afresh each session: the pool is so large that a cache of them would rarely hit.
-        user = user_piece(users.user_id(shopper))
+        user = USER_PIECE_OF_NUMBER % users.id_number(shopper)
         referrer = self.referrers[int(random_() * len(self.referrers))]
         tail = f'"session_id":"{self.next_id()}",{referrer}{users.tail(shopper)}'.encode()
         # One random offset per session: its steps read the (independent, random) tables from there.

@@ -112,9 +112,12 @@ class UserPool:
     id_offset: int
     profiles: tuple[str, ...]
 
+    def id_number(self, index: int) -> int:
+        """The 9 digits of user ``index``'s id, as a number."""
+        return ((self.first + index) * _ID_STRIDE + self.id_offset) % _ID_SPACE
+
     def user_id(self, index: int) -> str:
-        number = ((self.first + index) * _ID_STRIDE + self.id_offset) % _ID_SPACE
-        return f"u{number:09d}"
+        return f"u{self.id_number(index):09d}"
 
     def tail(self, index: int) -> str:
         return self.profiles[(index * _PROFILE_STRIDE >> 7) % len(self.profiles)]

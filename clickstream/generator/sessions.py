@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from operator import itemgetter
+from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import floordiv, itemgetter, mod
 
 from clickstream.generator.catalog import (
     PURCHASE_QUANTITIES,
@@ -31,19 +32,21 @@ from clickstream.generator.formatting import (
     MILLIS_SUFFIX,
     NEVER,
     TYPE_PIECES,
+    USER_PIECE_OF_NUMBER,
     TimestampCache,
     UuidSource,
     WindowGrid,
     user_piece,
 )
 
-# An event until its window is rendered: (time, user piece, type piece, fragment, tail), the pieces
-# of its line (see ``formatting``): ``fragment`` holds the product or search fields, ``tail`` the
-# session, referrer and user profile. Lines are only made when their window lands, so the events
+# An event until its window is rendered: (time, user piece, type piece, fragment, tail), the bytes
+# pieces of its line (see ``formatting``): ``fragment`` holds the product or search fields, ``tail``
+# the session, referrer and user profile. Lines are only made when their window lands, so the events
 # waiting in later windows cost a small tuple each instead of a 500-byte string.
-Record = tuple[int, str, str, str, str]
-Browse = tuple[str, str, int | None]  # (type piece, fragment, product viewed or None)
+Record = tuple[int, bytes, bytes, bytes, bytes]
+Browse = tuple[bytes, bytes, int | None]  # (type piece, fragment, product viewed or None)
 TIME, KIND = itemgetter(0), itemgetter(2)
+ID_SEPARATOR = "\n" + LINE_START
 PAGE_VIEW, SEARCH = TYPE_PIECES["page_view"], TYPE_PIECES["search"]
 ADD_TO_CART, PURCHASE = TYPE_PIECES["add_to_cart"], TYPE_PIECES["purchase"]
 
@@ -115,14 +118,16 @@ class WindowEvents:
     """The events of one window in time order, rendered on demand.
 
     ``lines()`` gives the lines (for faults to move around), ``text()`` the whole text and
-    ``chunks()`` the file's bytes in pieces of ``CHUNK_LINES`` lines. One f-string a line, joined and
-    encoded a chunk at a time: a whole 10 MB file as one str and one bytes costs twice its size in
-    fresh memory (page faults), while small chunks reuse warm memory.
+    ``chunks()`` the file's bytes in pieces of ``CHUNK_LINES`` lines. A chunk is one ``bytes.join``
+    of the pieces of its lines, interleaved by ``zip`` (no Python code a line, no encoding pass): a
+    whole 10 MB file at once would cost its size in fresh memory (page faults), while small chunks
+    reuse warm memory.
     """
 
     records: list[Record]
     event_ids: list[str]
-    prefixes: dict[int, str]
+    prefixes: dict[int, bytes]
+    type_counts: Counter[bytes] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -130,44 +135,88 @@ class WindowEvents:
     def times(self) -> list[int]:
         return list(map(TIME, self.records))
 
+    def render(
+        self, first: int = 0, stop: int | None = None, type_counts: Counter[bytes] | None = None
+    ) -> bytes:
+        """The bytes of lines ``first`` to ``stop`` (all by default; the pieces are described in
+        ``formatting``). Adds their type pieces to ``type_counts``, if given."""
+        records = self.records[first:stop]
+        if not records:
+            return b""
+        times, users, kinds, fragments, tails = zip(*records, strict=True)
+        if type_counts is not None:
+            # ``tuple.count`` matches the shared type pieces by identity: cheaper than hashing each.
+            for piece in EVENT_TYPE_OF_PIECE:
+                type_counts[piece] += kinds.count(piece)
+        # '{"event_id":"<id>' per line: the ids joined and split again, in C.
+        heads = (LINE_START + ID_SEPARATOR.join(self.event_ids[first:stop])).encode().split(b"\n")
+        seconds = map(self.prefixes.__getitem__, map(floordiv, times, repeat(1000)))
+        millis = map(MILLIS_SUFFIX.__getitem__, map(mod, times, repeat(1000)))
+        pieces = zip(heads, users, kinds, seconds, millis, fragments, tails, strict=True)
+        return b"".join(chain.from_iterable(pieces))
+
     def lines(self, first: int = 0, stop: int | None = None) -> list[str]:
-        """The lines ``first`` to ``stop`` (all by default), newline included (the pieces are
-        described in ``formatting``)."""
-        prefixes = self.prefixes
-        return [
-            f"{LINE_START}{event_id}{user}{kind}{prefixes[time // 1000]}"
-            f"{MILLIS_SUFFIX[time % 1000]}{fragment}{tail}"
-            for event_id, (time, user, kind, fragment, tail) in zip(
-                self.event_ids[first:stop], self.records[first:stop], strict=True
-            )
-        ]
+        """The lines ``first`` to ``stop`` (all by default), newline included. Valid lines are
+        ASCII JSON, so they hold no line break but their last character."""
+        return self.render(first, stop).decode().splitlines(keepends=True)
 
     def text(self) -> str:
-        return "".join(self.lines())
+        return self.render().decode()
 
     def chunks(self) -> list[bytes]:
-        """The file's bytes, ``CHUNK_LINES`` lines a piece."""
+        """The file's bytes, ``CHUNK_LINES`` lines a piece (the event types are counted on the
+        way, for ``events_by_type``)."""
+        self.type_counts = Counter()
         return [
-            "".join(self.lines(first, first + CHUNK_LINES)).encode()
+            self.render(first, first + CHUNK_LINES, self.type_counts)
             for first in range(0, len(self.records), CHUNK_LINES)
         ]
 
     def events_by_type(self) -> dict[str, int]:
-        counts = Counter(map(KIND, self.records))
-        return {EVENT_TYPE_OF_PIECE[piece]: number for piece, number in counts.items()}
+        """Events per type. After ``chunks()`` from the counts it made: the records are scattered
+        in memory, so one more pass over them costs a cache miss each."""
+        counts = self.type_counts
+        if counts is None:
+            counts = Counter(map(KIND, self.records))
+        return {EVENT_TYPE_OF_PIECE[piece]: number for piece, number in counts.items() if number}
 
 
-def _browse_table(rng: random.Random, world: World, search_share: float) -> tuple[Browse, ...]:
+def _encoded(texts: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(text.encode() for text in texts)
+
+
+@dataclass(frozen=True)
+class Fragments:
+    """The catalogue's fragments (see ``Catalog``) as bytes, the form of the pieces of a record."""
+
+    view: tuple[bytes, ...]
+    cart: tuple[bytes, ...]
+    purchase: dict[int, tuple[bytes, ...]]
+    searches: tuple[bytes, ...]
+
+    @classmethod
+    def of(cls, world: World) -> Fragments:
+        catalog = world.catalog
+        return cls(
+            view=_encoded(catalog.view),
+            cart=_encoded(catalog.cart),
+            purchase={quantity: _encoded(texts) for quantity, texts in catalog.purchase.items()},
+            searches=_encoded(catalog.searches),
+        )
+
+
+def _browse_table(
+    rng: random.Random, popular: tuple[int, ...], fragments: Fragments, search_share: float
+) -> tuple[Browse, ...]:
     """Browse steps for a 16-bit random number: searches (random queries) at ``search_share``,
-    page views of products by popularity otherwise."""
-    catalog = world.catalog
+    page views of products by ``popular``ity otherwise."""
     steps: list[Browse] = []
     for _ in range(TABLE_SIZE):
         if rng.random() < search_share:
-            steps.append((SEARCH, rng.choice(catalog.searches), None))
+            steps.append((SEARCH, rng.choice(fragments.searches), None))
         else:
-            product = catalog.popular[rng.getrandbits(TABLE_BITS)]
-            steps.append((PAGE_VIEW, catalog.view[product], product))
+            product = popular[rng.getrandbits(TABLE_BITS)]
+            steps.append((PAGE_VIEW, fragments.view[product], product))
     return tuple(steps)
 
 
@@ -211,9 +260,15 @@ class SessionSimulator:
         self.others_scale = (world.users.count - self.loyal) / (1 - LOYAL_SESSIONS)
         self.referrers = world.referrer_parts
         self.cart_rate = funnel.cart_rate
-        self.arrivals = _browse_table(rng, world, ARRIVAL_SEARCH_SHARE)
-        self.browse = _wrapped(_browse_table(rng, world, funnel.search_share))
+        self.fragments = Fragments.of(world)
+        popular = world.catalog.popular
+        self.arrivals = _browse_table(rng, popular, self.fragments, ARRIVAL_SEARCH_SHARE)
+        self.browse = _wrapped(_browse_table(rng, popular, self.fragments, funnel.search_share))
         self.stop = NEVER
+        # Bound once: every session reads them, and a chain of attribute lookups costs more.
+        self.random, self.bits = rng.random, rng.getrandbits
+        self.origin, self.interval = grid.origin, grid.interval
+        self.users = world.users
 
     def fill(self, index: int, end_ms: int, target: float, stop: int = NEVER) -> None:
         """Start sessions at random times in window ``index`` (up to ``end_ms``) until the window
@@ -247,7 +302,8 @@ class SessionSimulator:
         if not records:
             return WindowEvents(records, [], {})
         first, last = records[0][0] // 1000, records[-1][0] // 1000
-        prefixes = self.timestamps.for_seconds(first, last)
+        cached = self.timestamps.for_seconds(first, last)
+        prefixes = {second: cached[second].encode() for second in range(first, last + 1)}
         return WindowEvents(records, self.event_ids.take(len(records)), prefixes)
 
     def take_bots(self, index: int) -> set[str]:
@@ -257,7 +313,7 @@ class SessionSimulator:
     def _file(self, record: Record) -> None:
         """File one record under its window, unless it falls after the stop."""
         if record[0] < self.stop:
-            self.pending[(record[0] - self.grid.origin) // self.grid.interval].append(record)
+            self.pending[(record[0] - self.origin) // self.interval].append(record)
 
     def _other_shopper(self, start_ms: int) -> int:
         """A random shopper not in a session at ``start_ms`` (whoever was drawn last, if the pool
@@ -275,10 +331,10 @@ class SessionSimulator:
         This is the hot loop of the generator: each browse step is one lookup in a table of
         (type, fields, product), and an event is a tuple of precomputed text, filed under its window.
         """
-        random_, bits = self.rng.random, self.rng.getrandbits
+        random_, bits, users = self.random, self.bits, self.users
         dwells, browse, busy_until = self.dwells, self.browse, self.busy_until
         pending, stop = self.pending, self.stop
-        origin, interval = self.grid.origin, self.grid.interval
+        origin, interval = self.origin, self.interval
         pick = random_()
         if pick < LOYAL_SESSIONS:  # the loyal tenth of shoppers: three times as many visits
             shopper = int(pick * self.loyal_scale)
@@ -287,20 +343,20 @@ class SessionSimulator:
         if busy_until.get(shopper, -1) > start_ms:
             shopper = self._other_shopper(start_ms)
         # Made afresh each session: the pool is so large that a cache of them would rarely hit.
-        user = user_piece(self.world.users.user_id(shopper))
+        user = USER_PIECE_OF_NUMBER % users.id_number(shopper)
         referrer = self.referrers[int(random_() * len(self.referrers))]
-        tail = f'"session_id":"{self.next_id()}",{referrer}{self.world.users.tail(shopper)}'
+        tail = f'"session_id":"{self.next_id()}",{referrer}{users.tail(shopper)}'.encode()
         # One random offset per session: its steps read the (independent, random) tables from there.
         offset = bits(TABLE_BITS)
         kind, fragment, _ = self.arrivals[offset]
-        time = last = start_ms
+        time = start_ms
         events = self.lengths[offset]
         for step in range(offset, offset + events):
             if time < stop:
                 pending[(time - origin) // interval].append((time, user, kind, fragment, tail))
-            last = time
             time += dwells[step]
             kind, fragment, _ = browse[step]
+        last = time - dwells[step]  # the time of the last event (not tracked in the loop)
         if random_() < self.cart_rate:
             viewed = self._viewed(offset, events)
             events, last = self._cart_and_buy(viewed, time, user, tail, events)
@@ -308,18 +364,18 @@ class SessionSimulator:
         return events
 
     def _cart_and_buy(
-        self, viewed: list[int], time: int, user: str, tail: str, events: int
+        self, viewed: list[int], time: int, user: bytes, tail: bytes, events: int
     ) -> tuple[int, int]:
         """The end of a carting session: carts, then maybe purchases. Returns the session's
         event count and the time of its last event."""
         if not viewed:  # only searched so far: look at a product before carting it
-            viewed.append(self.world.catalog.popular[self.rng.getrandbits(TABLE_BITS)])
-            self._file((time, user, PAGE_VIEW, self.world.catalog.view[viewed[0]], tail))
+            viewed.append(self.world.catalog.popular[self.bits(TABLE_BITS)])
+            self._file((time, user, PAGE_VIEW, self.fragments.view[viewed[0]], tail))
             events += 1
-            time += self.dwells[self.rng.getrandbits(TABLE_BITS)]
+            time += self.dwells[self.bits(TABLE_BITS)]
         carted, last = self._add_to_cart(viewed, time, user, tail)
         events += len(carted)
-        if self.rng.random() < self.funnel.purchase_rate:
+        if self.random() < self.funnel.purchase_rate:
             last = self._purchase(carted, last, user, tail)
             events += len(carted)
         return events, last
@@ -331,13 +387,13 @@ class SessionSimulator:
         return [product for _, _, product in steps if product is not None]
 
     def _add_to_cart(
-        self, viewed: list[int], time: int, user: str, tail: str
+        self, viewed: list[int], time: int, user: bytes, tail: bytes
     ) -> tuple[list[int], int]:
         """Add one to three distinct viewed products (at least one) to the cart, a dwell apart.
 
         Returns the carted products and the time of the last add.
         """
-        bits, cart, dwells = self.rng.getrandbits, self.world.catalog.cart, self.dwells
+        bits, cart, dwells = self.bits, self.fragments.cart, self.dwells
         distinct = list(dict.fromkeys(viewed))
         carted = []
         for _ in range(min(len(distinct), 1 + bits(2) % MAX_CART_ITEMS)):
@@ -348,10 +404,10 @@ class SessionSimulator:
             time += dwells[bits(TABLE_BITS)]
         return carted, last
 
-    def _purchase(self, carted: list[int], time: int, user: str, tail: str) -> int:
+    def _purchase(self, carted: list[int], time: int, user: bytes, tail: bytes) -> int:
         """Buy every carted product after a checkout delay, one event per product; return the
         time of the last purchase event."""
-        bits, purchase = self.rng.getrandbits, self.world.catalog.purchase
+        bits, purchase = self.bits, self.fragments.purchase
         time += self.checkout_delays[bits(TABLE_BITS)]
         for product in carted:
             quantity = self.quantities[bits(TABLE_BITS)]
@@ -364,16 +420,16 @@ class SessionSimulator:
 
         Also notes the bot's id under every window its events fall in (see ``take_bots``).
         """
-        rng, catalog, world = self.rng, self.world.catalog, self.world
+        rng, fragments, world = self.rng, self.fragments, self.world
         random_, bits = rng.random, rng.getrandbits
-        view, searches, dwells = catalog.view, catalog.searches, self.bot_dwells
+        view, searches, dwells = fragments.view, fragments.searches, self.bot_dwells
         pending, stop = self.pending, self.stop
         origin, interval = self.grid.origin, self.grid.interval
         bot = rng.randrange(world.bots.count)
         user_id = world.bots.user_id(bot)
         user = user_piece(user_id)
         referrer = world.referrer_parts[int(random_() * len(world.referrer_parts))]
-        tail = f'"session_id":"{self.next_id()}",{referrer}{world.bots.tail(bot)}'
+        tail = f'"session_id":"{self.next_id()}",{referrer}{world.bots.tail(bot)}'.encode()
         first = rng.randrange(len(view))
         time, window = start_ms, None
         events = rng.randint(*BOT_BURST_EVENTS)

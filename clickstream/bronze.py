@@ -31,8 +31,8 @@ BRONZE_COLUMNS = (
     BRONZE_PARTITION_COLUMN,
 )
 # Delta collects min/max statistics of these columns only: the default (the first 32 columns)
-# includes raw_line, and computing statistics of 500-byte strings nobody filters on took a third
-# of the bronze write.
+# includes raw_line, and statistics of 500-byte strings nobody filters on took 40% of the bronze
+# write (1,000,000 lines: 17.3 s with statistics of every column, 9.9 s with none).
 BRONZE_STATS_COLUMNS = "source_file,source_modified_at,ingestion_timestamp"
 RAW_FILE_GLOB = "*.json"
 

@@ -123,12 +123,11 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def ensure_silver_table(spark: SparkSession, path: str) -> None:
-    """Create the silver Delta table with NOT NULL columns and CHECK constraints if missing; add
-    the constraints an older silver table lacks.
+def create_silver_table(spark: SparkSession, path: str) -> None:
+    """Create the silver Delta table, NOT NULL columns and CHECK constraints, unless it exists.
 
-    A new table gets its constraints as table properties of its one creating commit (what
-    ``add constraint`` would write, without five more commits); Delta enforces them the same way.
+    Its constraints are table properties of its one creating commit (what ``add constraint`` would
+    write, without five more commits); Delta enforces them the same way.
     """
     columns = ",\n    ".join(
         f"{name} {sql_type}{'' if nullable else ' not null'}"
@@ -146,6 +145,10 @@ def ensure_silver_table(spark: SparkSession, path: str) -> None:
         f"partitioned by ({SILVER_PARTITION_COLUMN})\ntblproperties (\n    {properties_sql}\n)"
     )
 
+
+def add_missing_constraints(spark: SparkSession, path: str) -> None:
+    """Add the ``SILVER_CONSTRAINTS`` an older silver table lacks (another job may race to)."""
+
     def properties() -> set[str]:
         return {row.key for row in spark.sql(f"show tblproperties delta.`{path}`").collect()}
 
@@ -157,3 +160,9 @@ def ensure_silver_table(spark: SparkSession, path: str) -> None:
             except Exception:
                 if f"delta.constraints.{name}" not in properties():  # not added by another job
                     raise
+
+
+def ensure_silver_table(spark: SparkSession, path: str) -> None:
+    """The silver table at ``path`` exists with every constraint of ``SILVER_CONSTRAINTS``."""
+    create_silver_table(spark, path)
+    add_missing_constraints(spark, path)

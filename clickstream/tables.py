@@ -13,11 +13,17 @@ from typing import TYPE_CHECKING
 
 from clickstream.bronze import BRONZE_PARTITION_COLUMN, BRONZE_STATS_COLUMNS, to_bronze
 from clickstream.config import LakehousePaths
-from clickstream.silver import QUARANTINE_PARTITION_COLUMN, ensure_silver_table, to_quarantine
+from clickstream.silver import (
+    QUARANTINE_PARTITION_COLUMN,
+    add_missing_constraints,
+    create_silver_table,
+    to_quarantine,
+)
 from clickstream.validation import ValidationSettings, with_rejection_reasons
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
 log = logging.getLogger("clickstream.tables")
 
@@ -57,22 +63,35 @@ def empty_bronze(spark: SparkSession) -> DataFrame:
     return to_bronze(spark.createDataFrame([], RAW_LINES_SCHEMA))
 
 
-def write_empty(frame: DataFrame, path: str, partition_column: str) -> None:
-    frame.write.format("delta").mode("errorifexists").partitionBy(partition_column).save(path)
+def create_empty_table(
+    spark: SparkSession,
+    path: str,
+    schema: StructType,
+    partition_column: str,
+    properties: dict[str, str] | None = None,
+) -> None:
+    """An empty Delta table at ``path``: ``schema``, partitioned, with table ``properties``."""
+    from delta.tables import DeltaTable
+
+    builder = (
+        DeltaTable.create(spark).location(path).addColumns(schema).partitionedBy(partition_column)
+    )
+    for key, value in (properties or {}).items():
+        builder = builder.property(key, value)
+    builder.execute()
 
 
 def create_bronze_table(spark: SparkSession, path: str) -> None:
     """The empty bronze table, statistics on ``BRONZE_STATS_COLUMNS`` only."""
-    from delta.tables import DeltaTable
+    schema = empty_bronze(spark).schema
+    stats = {"delta.dataSkippingStatsColumns": BRONZE_STATS_COLUMNS}
+    create_empty_table(spark, path, schema, BRONZE_PARTITION_COLUMN, stats)
 
-    (
-        DeltaTable.create(spark)
-        .location(path)
-        .addColumns(empty_bronze(spark).schema)
-        .partitionedBy(BRONZE_PARTITION_COLUMN)
-        .property("delta.dataSkippingStatsColumns", BRONZE_STATS_COLUMNS)
-        .execute()
-    )
+
+def create_quarantine_table(spark: SparkSession, path: str) -> None:
+    """The empty quarantine table, its schema that of ``to_quarantine``."""
+    rejected = to_quarantine(with_rejection_reasons(empty_bronze(spark), ValidationSettings()))
+    create_empty_table(spark, path, rejected.schema, QUARANTINE_PARTITION_COLUMN)
 
 
 def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:
@@ -83,18 +102,15 @@ def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:
 def ensure_silver_exists(spark: SparkSession, paths: LakehousePaths) -> None:
     """Silver, for its readers: created (with constraints) if missing, left alone otherwise."""
     silver = str(paths.silver)
-    ensure_table(spark, silver, lambda: ensure_silver_table(spark, silver))
+    ensure_table(spark, silver, lambda: create_silver_table(spark, silver))
 
 
 def ensure_silver_tables(spark: SparkSession, paths: LakehousePaths) -> None:
-    """Silver (with constraints) and quarantine."""
-    silver, quarantine = str(paths.silver), str(paths.quarantine)
+    """Silver (with every constraint, also an older table's missing ones) and quarantine."""
     ensure_silver_exists(spark, paths)
-    ensure_silver_table(spark, silver)  # adds constraints missing from an older table
-    rejected = to_quarantine(with_rejection_reasons(empty_bronze(spark), ValidationSettings()))
-    ensure_table(
-        spark, quarantine, lambda: write_empty(rejected, quarantine, QUARANTINE_PARTITION_COLUMN)
-    )
+    add_missing_constraints(spark, str(paths.silver))
+    quarantine = str(paths.quarantine)
+    ensure_table(spark, quarantine, lambda: create_quarantine_table(spark, quarantine))
 
 
 def prepare_lakehouse(spark: SparkSession, paths: LakehousePaths) -> None:

@@ -13,6 +13,7 @@ from pyspark.testing import assertDataFrameEqual
 from clickstream.bronze import to_bronze
 from clickstream.silver import (
     SILVER_COLUMNS,
+    SILVER_CONSTRAINTS,
     drop_duplicate_events,
     ensure_silver_table,
     to_quarantine,
@@ -93,4 +94,15 @@ def test_silver_table_constraints_reject_bad_rows(spark, tmp_path):
     no_user = good.withColumn("user_id", F.lit(None).cast("string"))
     with pytest.raises(Exception, match="NOT NULL"):
         no_user.write.format("delta").mode("append").save(path)
+    assert spark.read.format("delta").load(path).count() == 1
+
+
+def test_an_older_silver_table_gets_the_constraints_it_lacks(spark, tmp_path):
+    path = str(tmp_path / "silver")
+    to_silver(validated(spark, purchase("e1"))).write.format("delta").save(path)  # none
+
+    ensure_silver_table(spark, path)
+
+    properties = {row.key for row in spark.sql(f"show tblproperties delta.`{path}`").collect()}
+    assert {f"delta.constraints.{name}" for name in SILVER_CONSTRAINTS} <= properties
     assert spark.read.format("delta").load(path).count() == 1

@@ -128,10 +128,12 @@ class SparkSettings:
     shuffle_partitions: int = 4
     driver_memory: str = "2g"
     ui_enabled: bool = False
+    java_options: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SparkSettings:
-        """Read ``CLICKSTREAM_SPARK_MASTER``, ``..._SHUFFLE_PARTITIONS``, ``..._DRIVER_MEMORY``, ``..._UI``."""
+        """Read ``CLICKSTREAM_SPARK_MASTER``, ``..._SHUFFLE_PARTITIONS``, ``..._DRIVER_MEMORY``,
+        ``..._UI`` and ``..._JAVA_OPTIONS`` (extra options of the driver and executor JVMs)."""
         environ = os.environ if environ is None else environ
         defaults = cls()
         return cls(
@@ -141,6 +143,7 @@ class SparkSettings:
             ),
             driver_memory=environ.get("CLICKSTREAM_SPARK_DRIVER_MEMORY", defaults.driver_memory),
             ui_enabled=environ.get("CLICKSTREAM_SPARK_UI", "0").lower() in {"1", "true", "yes"},
+            java_options=environ.get("CLICKSTREAM_SPARK_JAVA_OPTIONS", defaults.java_options),
         )
 
 

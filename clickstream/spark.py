@@ -52,7 +52,15 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
 def launch_conf(settings: SparkSettings, java_options: str = "") -> dict[str, str]:
     """Conf that only takes effect when the JVM starts: jars, master, memory, JVM options."""
     jars = ",".join(str(path) for path in required_jars())
-    options = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} {java_options}".strip()
+    options = " ".join(
+        part
+        for part in (
+            f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
+            settings.java_options,
+            java_options,
+        )
+        if part
+    )
     return {
         "spark.master": settings.master,
         "spark.jars": jars,

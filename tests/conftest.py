@@ -1,12 +1,24 @@
-"""Shared fixtures: one local Spark session with Delta for the whole run, offline by construction."""
+"""Shared fixtures: one local Spark session with Delta for the whole run, offline by construction;
+quick-starting JVMs for the Spark jobs the tests start as separate processes."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
 
 from clickstream.config import SparkSettings
+
+# The Spark jobs the tests start as separate processes (spark_jobs/*.py, spark-submit, Airflow
+# tasks) live seconds to minutes: with the C1 compiler alone and the serial collector they start
+# with ~35% less CPU (bronze then silver, available-now, on 3,000 events: 61-71 -> 38-45 CPU s).
+# The session of the test process itself keeps the JVM's defaults.
+CHILD_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("CLICKSTREAM_SPARK_JAVA_OPTIONS", CHILD_JVM_OPTIONS)
 
 
 def closed_local_port() -> int:

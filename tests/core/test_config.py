@@ -72,3 +72,16 @@ def test_spark_settings_from_environment():
     assert settings.master == "spark://127.0.0.1:7077"
     assert settings.ui_enabled is True
     assert settings.shuffle_partitions == config.SparkSettings().shuffle_partitions
+    assert settings.java_options == ""
+
+
+def test_java_options_from_environment_reach_driver_and_executors():
+    from clickstream.spark import launch_conf
+
+    options = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    settings = config.SparkSettings.from_env({"CLICKSTREAM_SPARK_JAVA_OPTIONS": options})
+    conf = launch_conf(settings, java_options="-Dhttp.proxyPort=1")
+
+    for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+        assert conf[key].startswith("-Dlog4j2.configurationFile=file:")
+        assert conf[key].endswith(f" {options} -Dhttp.proxyPort=1")

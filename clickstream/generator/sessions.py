@@ -16,8 +16,8 @@ import math
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import chain, repeat
-from operator import floordiv, itemgetter, mod
+from itertools import chain
+from operator import itemgetter
 
 from clickstream.generator.catalog import (
     PURCHASE_QUANTITIES,
@@ -126,7 +126,7 @@ class WindowEvents:
 
     records: list[Record]
     event_ids: list[str]
-    prefixes: dict[int, bytes]
+    stamps: dict[int, bytes]  # by grid ms: 'YYYY-MM-DDTHH:MM:SS.mmmZ",' (see ``stamps_for``)
     type_counts: Counter[bytes] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
@@ -150,9 +150,8 @@ class WindowEvents:
                 type_counts[piece] += kinds.count(piece)
         # '{"event_id":"<id>' per line: the ids joined and split again, in C.
         heads = (LINE_START + ID_SEPARATOR.join(self.event_ids[first:stop])).encode().split(b"\n")
-        seconds = map(self.prefixes.__getitem__, map(floordiv, times, repeat(1000)))
-        millis = map(MILLIS_SUFFIX.__getitem__, map(mod, times, repeat(1000)))
-        pieces = zip(heads, users, kinds, seconds, millis, fragments, tails, strict=True)
+        stamps = map(self.stamps.__getitem__, times)
+        pieces = zip(heads, users, kinds, stamps, fragments, tails, strict=True)
         return b"".join(chain.from_iterable(pieces))
 
     def lines(self, first: int = 0, stop: int | None = None) -> list[str]:
@@ -301,10 +300,19 @@ class SessionSimulator:
         records.sort(key=TIME)
         if not records:
             return WindowEvents(records, [], {})
-        first, last = records[0][0] // 1000, records[-1][0] // 1000
+        stamps = self.stamps_for(records[0][0] // 1000, records[-1][0] // 1000)
+        return WindowEvents(records, self.event_ids.take(len(records)), stamps)
+
+    def stamps_for(self, first: int, last: int) -> dict[int, bytes]:
+        """The timestamp piece of every ms of seconds ``first`` to ``last`` (grid time), by ms:
+        one lookup a line instead of a second's prefix and a millisecond's suffix. Made in C,
+        a second's prefix joined to the 1,000 suffixes (the pieces of a 10 s window cost about
+        as much as formatting 600 timestamps one by one)."""
         cached = self.timestamps.for_seconds(first, last)
-        prefixes = {second: cached[second].encode() for second in range(first, last + 1)}
-        return WindowEvents(records, self.event_ids.take(len(records)), prefixes)
+        pieces: list[bytes] = []
+        for second in range(first, last + 1):
+            pieces += map(cached[second].encode().__add__, MILLIS_SUFFIX)
+        return dict(zip(range(first * 1000, (last + 1) * 1000), pieces, strict=True))
 
     def take_bots(self, index: int) -> set[str]:
         """Remove and return the ids of the bots with events in window ``index``."""

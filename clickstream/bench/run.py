@@ -19,9 +19,10 @@ from clickstream.jvm_deps import REPO_ROOT
 from . import machine, report
 
 PARTS = ("generator", "bronze", "pipeline", "freshness")
-# (full, quick): generator events, backlog events and files, freshness minutes.
+# (full, quick): generator events and runs, backlog events and files, freshness minutes.
 SIZES = {
-    "generator_events": (1_000_000, 200_000),
+    "generator_events": (2_000_000, 200_000),
+    "generator_runs": (3, 2),
     "backlog_events": (1_000_000, 200_000),
     "backlog_files": (100, 20),
     "freshness_minutes": (5.0, 1.0),
@@ -72,7 +73,9 @@ def run_parts(parts: list[str], quick: bool, work: Path, interval: str | None) -
     events = int(size("backlog_events", quick))
     backlog = work / "backlog"
     runners = {
-        "generator": lambda: throughput.run_generator(int(size("generator_events", quick))),
+        "generator": lambda: throughput.run_generator(
+            int(size("generator_events", quick)), int(size("generator_runs", quick))
+        ),
         "bronze": lambda: catchup.run_bronze(backlog, work, events),
         "pipeline": lambda: catchup.run_pipeline(backlog, work, events),
         "freshness": lambda: freshness.run_freshness(
@@ -98,6 +101,11 @@ def run_parts(parts: list[str], quick: bool, work: Path, interval: str | None) -
 def _say(part: str, result: dict) -> None:
     if "error" in result:
         print(f"{part}: FAILED: {result['error']}", flush=True)
+        return
+    if part == "generator":
+        from .throughput import describe  # the generator and Faker: only when run
+
+        print(f"{part}: {describe(result)}", flush=True)
         return
     if part == "freshness":
         figures = ", ".join(

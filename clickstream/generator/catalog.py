@@ -122,6 +122,12 @@ class UserPool:
     def tail(self, index: int) -> str:
         return self.profiles[(index * _PROFILE_STRIDE >> 7) % len(self.profiles)]
 
+    def formulas(self) -> tuple[int, int, int, int]:
+        """``(stride, base, space, profile_stride)``: ``id_number(i)`` is
+        ``(i * stride + base) % space`` and ``tail(i)`` is
+        ``profiles[(i * profile_stride >> 7) % len(profiles)]``, for a hot loop to inline."""
+        return _ID_STRIDE, self.first * _ID_STRIDE + self.id_offset, _ID_SPACE, _PROFILE_STRIDE
+
     def all_ids(self) -> list[str]:
         return [self.user_id(index) for index in range(self.count)]
 

@@ -16,8 +16,8 @@ import math
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import chain, repeat
-from operator import floordiv, itemgetter, mod
+from itertools import chain
+from operator import itemgetter
 
 from clickstream.generator.catalog import (
     PURCHASE_QUANTITIES,
@@ -126,7 +126,7 @@ class WindowEvents:
 
     records: list[Record]
     event_ids: list[str]
-    prefixes: dict[int, bytes]
+    stamps: dict[int, bytes]  # by grid ms: 'YYYY-MM-DDTHH:MM:SS.mmmZ",' (see ``stamps_for``)
     type_counts: Counter[bytes] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
@@ -150,9 +150,8 @@ class WindowEvents:
                 type_counts[piece] += kinds.count(piece)
         # '{"event_id":"<id>' per line: the ids joined and split again, in C.
         heads = (LINE_START + ID_SEPARATOR.join(self.event_ids[first:stop])).encode().split(b"\n")
-        seconds = map(self.prefixes.__getitem__, map(floordiv, times, repeat(1000)))
-        millis = map(MILLIS_SUFFIX.__getitem__, map(mod, times, repeat(1000)))
-        pieces = zip(heads, users, kinds, seconds, millis, fragments, tails, strict=True)
+        stamps = map(self.stamps.__getitem__, times)
+        pieces = zip(heads, users, kinds, stamps, fragments, tails, strict=True)
         return b"".join(chain.from_iterable(pieces))
 
     def lines(self, first: int = 0, stop: int | None = None) -> list[str]:
@@ -276,18 +275,10 @@ class SessionSimulator:
 
         Times are grid ms. Events at or after ``stop`` (the end of the run) are not made.
         """
-        window, start_ms = self.pending[index], self.grid.start(index)
+        start_ms = self.grid.start(index)
         self.stop = stop
         self._forget(start_ms)
-        random_ = self.rng.random
-        span = end_ms - start_ms
-        bot_rate = self.funnel.bot_rate
-        while len(window) < target:
-            session_start = start_ms + int(random_() * span)
-            if random_() < bot_rate:
-                self._bot_burst(session_start)
-            else:
-                self._shopper_session(session_start)
+        self._start_sessions(self.pending[index], start_ms, end_ms - start_ms, target)
 
     def _forget(self, now_ms: int) -> None:
         """Now and then drop shoppers whose last session is over (small dicts are fast dicts)."""
@@ -301,10 +292,19 @@ class SessionSimulator:
         records.sort(key=TIME)
         if not records:
             return WindowEvents(records, [], {})
-        first, last = records[0][0] // 1000, records[-1][0] // 1000
+        stamps = self.stamps_for(records[0][0] // 1000, records[-1][0] // 1000)
+        return WindowEvents(records, self.event_ids.take(len(records)), stamps)
+
+    def stamps_for(self, first: int, last: int) -> dict[int, bytes]:
+        """The timestamp piece of every ms of seconds ``first`` to ``last`` (grid time), by ms:
+        one lookup a line instead of a second's prefix and a millisecond's suffix. Made in C,
+        a second's prefix joined to the 1,000 suffixes (the pieces of a 10 s window cost about
+        as much as formatting 600 timestamps one by one)."""
         cached = self.timestamps.for_seconds(first, last)
-        prefixes = {second: cached[second].encode() for second in range(first, last + 1)}
-        return WindowEvents(records, self.event_ids.take(len(records)), prefixes)
+        pieces: list[bytes] = []
+        for second in range(first, last + 1):
+            pieces += map(cached[second].encode().__add__, MILLIS_SUFFIX)
+        return dict(zip(range(first * 1000, (last + 1) * 1000), pieces, strict=True))
 
     def take_bots(self, index: int) -> set[str]:
         """Remove and return the ids of the bots with events in window ``index``."""
@@ -325,60 +325,70 @@ class SessionSimulator:
                 break
         return index
 
-    def _shopper_session(self, start_ms: int) -> int:
-        """Make one shopper session and file its events; return how many it has.
+    def _start_sessions(
+        self, window: list[Record], start_ms: int, span: int, target: float
+    ) -> None:
+        """Start sessions at random times in ``[start_ms, start_ms + span)`` until ``window``
+        holds ``target`` events: now and then a bot burst, otherwise a shopper session, which
+        files its events under the windows they fall in.
 
-        This is the hot loop of the generator: each browse step is one lookup in a table of
-        (type, fields, product), and an event is a tuple of precomputed text, filed under its window.
+        This is the hot loop of the generator, a shopper session written out in it: a method
+        call and the lookups of its tables and of the user's id and profile cost about as much
+        again as the session's events. Each browse step is one lookup in a table of (type,
+        fields, product), and an event is a tuple of precomputed pieces.
         """
-        random_, bits, users = self.random, self.bits, self.users
-        dwells, browse, busy_until = self.dwells, self.browse, self.busy_until
-        pending, stop = self.pending, self.stop
-        origin, interval = self.origin, self.interval
-        pick = random_()
-        if pick < LOYAL_SESSIONS:  # the loyal tenth of shoppers: three times as many visits
-            shopper = int(pick * self.loyal_scale)
-        else:
-            shopper = self.loyal + int((pick - LOYAL_SESSIONS) * self.others_scale)
-        if busy_until.get(shopper, -1) > start_ms:
-            shopper = self._other_shopper(start_ms)
-        # Made afresh each session: the pool is so large that a cache of them would rarely hit.
-        user = USER_PIECE_OF_NUMBER % users.id_number(shopper)
-        referrer = self.referrers[int(random_() * len(self.referrers))]
-        tail = f'"session_id":"{self.next_id()}",{referrer}{users.tail(shopper)}'.encode()
-        # One random offset per session: its steps read the (independent, random) tables from there.
-        offset = bits(TABLE_BITS)
-        kind, fragment, _ = self.arrivals[offset]
-        time = start_ms
-        events = self.lengths[offset]
-        for step in range(offset, offset + events):
-            if time < stop:
-                pending[(time - origin) // interval].append((time, user, kind, fragment, tail))
-            time += dwells[step]
-            kind, fragment, _ = browse[step]
-        last = time - dwells[step]  # the time of the last event (not tracked in the loop)
-        if random_() < self.cart_rate:
-            viewed = self._viewed(offset, events)
-            events, last = self._cart_and_buy(viewed, time, user, tail, events)
-        busy_until[shopper] = last + RETURN_GAP_MS
-        return events
+        random_, bits, bot_rate = self.random, self.bits, self.funnel.bot_rate
+        dwells, browse, arrivals, lengths = self.dwells, self.browse, self.arrivals, self.lengths
+        busy_until, pending, stop = self.busy_until, self.pending, self.stop
+        origin, interval, cart_rate = self.origin, self.interval, self.cart_rate
+        loyal, loyal_scale, others_scale = self.loyal, self.loyal_scale, self.others_scale
+        stride, base, space, profile_stride = self.users.formulas()
+        profiles, referrers, next_id = self.users.profiles, self.referrers, self.next_id
+        profile_count, referrer_count = len(profiles), len(referrers)
+        while len(window) < target:
+            start = start_ms + int(random_() * span)
+            if random_() < bot_rate:
+                self._bot_burst(start)
+                continue
+            pick = random_()
+            if pick < LOYAL_SESSIONS:  # the loyal tenth of shoppers: three times as many visits
+                shopper = int(pick * loyal_scale)
+            else:
+                shopper = loyal + int((pick - LOYAL_SESSIONS) * others_scale)
+            if busy_until.get(shopper, -1) > start:
+                shopper = self._other_shopper(start)
+            # Made afresh each session: the pool is so large that a cache would rarely hit.
+            user = USER_PIECE_OF_NUMBER % ((shopper * stride + base) % space)
+            referrer = referrers[int(random_() * referrer_count)]
+            profile = profiles[(shopper * profile_stride >> 7) % profile_count]
+            tail = f'"session_id":"{next_id()}",{referrer}{profile}'.encode()
+            # One random offset a session: its steps read the (independent, random) tables there.
+            offset = bits(TABLE_BITS)
+            kind, fragment, _ = arrivals[offset]
+            time = start
+            events = lengths[offset]
+            for step in range(offset, offset + events):
+                if time < stop:
+                    pending[(time - origin) // interval].append((time, user, kind, fragment, tail))
+                time += dwells[step]
+                kind, fragment, _ = browse[step]
+            last = time - dwells[step]  # the time of the last event (not tracked in the loop)
+            if random_() < cart_rate:
+                viewed = self._viewed(offset, events)
+                last = self._cart_and_buy(viewed, time, user, tail)
+            busy_until[shopper] = last + RETURN_GAP_MS
 
-    def _cart_and_buy(
-        self, viewed: list[int], time: int, user: bytes, tail: bytes, events: int
-    ) -> tuple[int, int]:
-        """The end of a carting session: carts, then maybe purchases. Returns the session's
-        event count and the time of its last event."""
+    def _cart_and_buy(self, viewed: list[int], time: int, user: bytes, tail: bytes) -> int:
+        """The end of a carting session: carts, then maybe purchases. Returns the time of its
+        last event."""
         if not viewed:  # only searched so far: look at a product before carting it
             viewed.append(self.world.catalog.popular[self.bits(TABLE_BITS)])
             self._file((time, user, PAGE_VIEW, self.fragments.view[viewed[0]], tail))
-            events += 1
             time += self.dwells[self.bits(TABLE_BITS)]
         carted, last = self._add_to_cart(viewed, time, user, tail)
-        events += len(carted)
         if self.random() < self.funnel.purchase_rate:
             last = self._purchase(carted, last, user, tail)
-            events += len(carted)
-        return events, last
+        return last
 
     def _viewed(self, offset: int, events: int) -> list[int]:
         """The products a session's browse steps viewed, in order (read back from the tables

@@ -10,6 +10,8 @@ checkpoint ``<checkpoints>/gold/<model>``:
 - ``append`` models write each window once, after the watermark has passed it;
 - ``upsert`` models emit updated windows every trigger (output mode update) and MERGE them into the
   table by the model's unique key: re-running a batch writes the same values again (idempotent).
+  A MERGE that conflicts with a concurrent OPTIMIZE (maintenance compacting the files it read) is
+  retried on the new snapshot, up to ``MERGE_ATTEMPTS`` times, instead of failing the query.
 
 State safety: the checkpoint holds ``clickstream_model.json`` with the model's fingerprint (compiled
 SQL + config). A model whose fingerprint changed is refused with a pointer to ``--full-refresh``;
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING
 from clickstream.config import LakehousePaths
 from clickstream.errors import ClickstreamError
 from clickstream.models import Model, Project
-from clickstream.streaming import Trigger, write_delta_stream
+from clickstream.streaming import Trigger, first_line, write_delta_stream
 from clickstream.tables import ensure_silver_exists, ensure_table
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ log = logging.getLogger("clickstream.gold")
 
 FINGERPRINT_FILE = "clickstream_model.json"
 STAGING_PREFIX = ".rebuild_"
+MERGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -129,21 +132,46 @@ def ensure_model_table(spark: SparkSession, frame: DataFrame, model: Model, tabl
 
 
 def merge_batch(model: Model, table: Path):
-    """foreachBatch function: MERGE a batch of updated rows into the table by the unique key."""
+    """foreachBatch function: MERGE a batch of updated rows into the table by the unique key,
+    retried when a concurrent commit (OPTIMIZE) changed the files it read."""
 
     def merge(batch: DataFrame, batch_id: int) -> None:
+        from delta.exceptions import (
+            ConcurrentAppendException,
+            ConcurrentDeleteDeleteException,
+            ConcurrentDeleteReadException,
+        )
         from delta.tables import DeltaTable
 
         keys = model.config.unique_key
         condition = " and ".join(f"target.`{key}` <=> source.`{key}`" for key in keys)
-        (
-            DeltaTable.forPath(batch.sparkSession, str(table))
-            .alias("target")
-            .merge(batch.dropDuplicates(list(keys)).alias("source"), condition)
-            .whenMatchedUpdateAll()
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
+        source = batch.dropDuplicates(list(keys)).alias("source")
+        for attempt in range(1, MERGE_ATTEMPTS + 1):
+            try:
+                (
+                    DeltaTable.forPath(batch.sparkSession, str(table))
+                    .alias("target")
+                    .merge(source, condition)
+                    .whenMatchedUpdateAll()
+                    .whenNotMatchedInsertAll()
+                    .execute()
+                )
+                return
+            except (
+                ConcurrentAppendException,
+                ConcurrentDeleteReadException,
+                ConcurrentDeleteDeleteException,
+            ) as conflict:
+                if attempt == MERGE_ATTEMPTS:
+                    raise
+                log.warning(
+                    "%s batch %d: MERGE conflicted with a concurrent commit (%s); attempt %d of %d",
+                    model.name,
+                    batch_id,
+                    type(conflict).__name__,
+                    attempt + 1,
+                    MERGE_ATTEMPTS,
+                )
 
     return merge
 
@@ -209,7 +237,9 @@ def full_refresh(
         query = start_model(spark, project, model, paths, Trigger(available_now=True), staging)
         query.awaitTermination()
         if query.exception() is not None:
-            raise ClickstreamError(f"full refresh of {name} failed: {query.exception().desc}")
+            raise ClickstreamError(
+                f"full refresh of {name} failed: {first_line(query.exception())}"
+            )
         swap_in(staging, final)
         log.info("full refresh of %s: swapped in", name)
 

@@ -225,6 +225,11 @@ def stop_after_current_batch(query: StreamingQuery) -> None:
     query.stop()
 
 
+def first_line(error: Exception) -> str:
+    """The first line of a (Spark) exception's message: the error class and what happened."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def run_until_done(queries: Sequence[StreamingQuery], stop: StopRequest) -> None:
     """Block until every query has finished, or a stop was requested (then stop them all).
 
@@ -235,8 +240,7 @@ def run_until_done(queries: Sequence[StreamingQuery], stop: StopRequest) -> None
             for query in queries:
                 error = query.exception()
                 if error is not None:
-                    first_line = str(error.desc).strip().splitlines()[0]
-                    raise ClickstreamError(f"query {query.name} failed: {first_line}")
+                    raise ClickstreamError(f"query {query.name} failed: {first_line(error)}")
             if not any(query.isActive for query in queries):
                 return
             time.sleep(0.5)

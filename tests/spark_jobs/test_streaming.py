@@ -79,3 +79,27 @@ def test_metrics_store_round_trip(tmp_path):
 
     assert [r["rows_in"] for r in metrics.read_batches(tmp_path, "bronze")] == [3, 4]
     assert metrics.read_batches(tmp_path, "silver") == []
+
+
+def test_a_failed_query_is_reported_in_one_line_that_names_it(spark):
+    import signal
+
+    from clickstream.streaming import StopRequest, run_until_done
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    failing = (
+        spark.readStream.format("rate")
+        .load()
+        .selectExpr("raise_error('boom') as value")
+        .writeStream.format("noop")
+        .queryName("doomed")
+        .start()
+    )
+    try:
+        with pytest.raises(ClickstreamError, match=r"^query doomed failed: .*boom") as caught:
+            run_until_done([failing], StopRequest())
+    finally:
+        failing.stop()
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert "\n" not in str(caught.value)

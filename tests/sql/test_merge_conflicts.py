@@ -32,22 +32,24 @@ def hold_until(flag: str, started: str):
     return F.udf(hold, "double", useArrow=False)
 
 
+def revenue_row(spark, product: str, revenue: float):
+    """One row of a window_start/product_id-keyed table, partitioned by window_date."""
+    return spark.sql(
+        f"select timestamp'2026-01-01 10:00:00' as window_start, '{product}' as product_id, "
+        f"double({revenue}) as revenue, date'2026-01-01' as window_date"
+    )
+
+
 def test_merge_racing_a_concurrent_optimize_is_retried_and_lands_once(spark, tmp_path):
     model = load_project().models["revenue_by_product_5m"]  # upsert on window_start, product_id
     table = str(tmp_path / "gold")
-    rows = "window_start timestamp, product_id string, revenue double, window_date date"
-    start = "timestamp'2026-01-01 10:00:00'"
     for product in ("p1", "p2", "p3"):  # three small files in one partition: OPTIMIZE compacts them
-        spark.sql(f"select {start} as window_start, '{product}' as product_id, 1.0 as revenue").select(
-            "*", F.to_date("window_start").alias("window_date")
-        ).write.format("delta").mode("append").partitionBy("window_date").save(table)
+        revenue_row(spark, product, 1.0).write.format("delta").mode("append").partitionBy(
+            "window_date"
+        ).save(table)
 
     flag, started = tmp_path / "optimized", tmp_path / "merge-started"
-    update = spark.createDataFrame([], rows).unionByName(
-        spark.sql(f"select {start} as window_start, 'p1' as product_id, 5.0 as revenue").select(
-            "*", F.to_date("window_start").alias("window_date")
-        )
-    )
+    update = revenue_row(spark, "p1", 5.0)
     held = update.withColumn("revenue", hold_until(str(flag), str(started))("revenue"))
     errors: list[BaseException] = []
 

@@ -33,8 +33,9 @@ FAULT_FLAGS = [
     "--malformed-rate", "0.03",
     "--bot-rate", "0.05",
 ]  # fmt: skip
-# Small Spark jobs: one shuffle partition per core, a 1 s trigger, 2 raw files per bronze batch.
-JOB_ENV = {"CLICKSTREAM_SPARK_SHUFFLE_PARTITIONS": "2", "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g"}
+# Small Spark jobs (three JVMs share 2 cores with the test's own): one shuffle partition, a 1 s
+# trigger, 2 raw files per bronze batch.
+JOB_ENV = {"CLICKSTREAM_SPARK_SHUFFLE_PARTITIONS": "1", "CLICKSTREAM_SPARK_DRIVER_MEMORY": "1g"}
 
 
 def job_command(lake: LakehousePaths, job: str, *extra: str) -> list[str]:
@@ -74,22 +75,27 @@ def land_history(lake: LakehousePaths, minutes: int) -> None:
 @dataclass
 class Member:
     """One supervised process and its kill schedule: ``window`` seconds (uniform) after it starts,
-    or, with ``progress`` (a Spark job: the batches its queries recorded in the metrics store),
-    after this run recorded its first batch, so that kills hit a streaming job, not a JVM still
-    starting (which on a busy machine can take longer than any window)."""
+    or, with ``progress`` (a Spark job: per watched query, the batches with rows it recorded in the
+    metrics store), after this run committed a batch with rows in every watched query, so that
+    kills hit a streaming job at work (often inside its next batch), not a JVM still starting
+    (which on a busy machine can take longer than any window), and the pipeline moves on between
+    kills."""
 
     name: str
     window: tuple[float, float]
-    progress: Callable[[], int] | None = None
+    progress: Callable[[], Counter[str]] | None = None
     process: subprocess.Popen | None = None
     log: Path | None = None
     kill_at: float | None = None
     started_at: float = 0.0
-    progress_at_start: int = 0
+    progress_at_start: Counter[str] = field(default_factory=Counter)
     starts: int = 0
 
     def first_batch_done(self) -> bool:
-        return self.kill_at is None and self.progress() > self.progress_at_start
+        if self.kill_at is not None:
+            return False
+        now = self.progress()
+        return all(now[query] > self.progress_at_start[query] for query in now)
 
 
 @dataclass
@@ -108,10 +114,16 @@ class Fleet:
         return streaming_command(self.lake, name)
 
     def add(self, name: str, window: tuple[float, float], queries: Sequence[str] = ()) -> None:
-        """Start ``name``; with ``queries``, its kill window opens at its first batch."""
+        """Start ``name``; with ``queries``, its kill window opens once each of them committed a
+        batch with rows."""
 
-        def progress() -> int:
-            return sum(len(read_batches(self.lake.metrics, query)) for query in queries)
+        def progress() -> Counter[str]:
+            return Counter(
+                {
+                    query: sum(1 for b in read_batches(self.lake.metrics, query) if b["rows_in"])
+                    for query in queries
+                }
+            )
 
         self.members[name] = Member(name, window, progress if queries else None)
         self.start(name)
@@ -167,10 +179,17 @@ class Fleet:
         assert second.stderr.strip().count("\n") == 0
         self.refused[job] += 1
 
-    def crash_until(self, kills_each: int, probes: set[str]) -> None:
-        """Kill -9 each member ``kills_each`` times, each time at its random moment, and restart it
-        at once. A job in ``probes`` gets, once, a second instance started beside it (refused)."""
-        while any(self.kills[name] < kills_each for name in self.members):
+    def crash_until(self, total: int, each: int, probes: set[str]) -> None:
+        """Kill -9 every member at its own random moments, restarting it at once, until there were
+        ``total`` kills and every member was killed ``each`` times (a quick member, the generator,
+        is killed more often meanwhile). A job in ``probes`` gets, once, a second instance
+        started beside it (refused)."""
+
+        def done() -> bool:
+            counts = [self.kills[name] for name in self.members]
+            return sum(counts) >= total and min(counts) >= each
+
+        while not done():
             for name in self.members:
                 self.check_alive(name)
             for member in self.members.values():
@@ -181,8 +200,7 @@ class Fleet:
                     member.kill_at = time.monotonic() + self.rng.uniform(*member.window)
             now = time.monotonic()
             for member in self.members.values():
-                due = member.kill_at is not None and now >= member.kill_at
-                if due and self.kills[member.name] < kills_each:
+                if member.kill_at is not None and now >= member.kill_at and not done():
                     self.kill(member.name)
                     self.kills[member.name] += 1
                     self.start(member.name)

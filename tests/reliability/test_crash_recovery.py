@@ -2,7 +2,8 @@
 random moments, restart each at once, run OPTIMIZE and VACUUM all along; then nothing is lost or
 repeated anywhere, and gold equals the plain-Python recomputation.
 
-CI mode: 5 kills of each of the 4 processes (20); ``--soak``: 25 of each (100).
+CI mode: at least 20 kills, at least 3 of each of the 4 processes; ``--soak``: at least 100, at
+least 15 of each.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from tests.sql import oracle
 from tests.sql.gold_check import KEYS as MODELS
 from tests.sql.gold_check import assert_gold_equals_oracle, committed_watermark
 
-QUERIES = {
+# The queries of each Spark job whose batches with rows open its kill window (funnel_summary_10m
+# reads session_funnel's closed sessions: it can go minutes without rows, so it is not waited for).
+WATCHED_QUERIES = {
     "bronze": ["bronze"],
     "silver": ["silver", "quarantine"],
-    "gold": [f"gold_{model}" for model in MODELS],
+    "gold": [f"gold_{model}" for model in MODELS if model != "funnel_summary_10m"],
 }
-JOBS = tuple(QUERIES)
+JOBS = tuple(WATCHED_QUERIES)
+MAINTENANCE_PAUSE_SECONDS = 30  # between rounds of OPTIMIZE + VACUUM of every table
 
 
 class MaintenanceLoop(threading.Thread):
@@ -52,22 +56,21 @@ class MaintenanceLoop(threading.Thread):
                     self.runs[name] += 1
                 except Exception as error:  # reported by the test, not swallowed
                     self.errors.append(f"{name}: {str(error).splitlines()[0]}")
-            self.done.wait(5)
+            self.done.wait(MAINTENANCE_PAUSE_SECONDS)
 
 
 @pytest.mark.slow
-@pytest.mark.soak_only
 def test_kill_9_anything_at_any_time_loses_and_repeats_nothing(spark, tmp_path, soak):
     lake = resolve_paths({"root": tmp_path / "data"}, environ={})
     land_history(lake, minutes=24)
     fleet = Fleet(lake, random.Random(7))
     fleet.add("generator", (4, 15))
-    for job, queries in QUERIES.items():
+    for job, queries in WATCHED_QUERIES.items():
         fleet.add(job, (0, 8), queries)
     upkeep = MaintenanceLoop(spark, lake)
     upkeep.start()
     try:
-        fleet.crash_until(25 if soak else 5, probes=set(JOBS))  # x 4 processes
+        fleet.crash_until(total=100 if soak else 20, each=15 if soak else 3, probes=set(JOBS))
     finally:
         fleet.stop_all()
         upkeep.done.set()

@@ -64,7 +64,7 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
         CLICKSTREAM, "airflow", "demo",
         "--data-dir", str(data),
         "--port", str(free_port()),
-        "--minutes", "3",
+        "--minutes", "2",
         "--rate", "50",
         "--history-minutes", "10",
     ]  # fmt: skip

@@ -33,6 +33,7 @@ from clickstream.config import DATA_DIR_ENV, PATH_SETTINGS, LakehousePaths, reso
 from clickstream.generator.ledger import load_ledger
 from clickstream.models import load_project
 from clickstream.spark import spark_home
+from tests.conftest import CHILD_JVM_OPTIONS
 from tests.spark_jobs.backlog import FAULT_FLAGS, recent_hour
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
@@ -48,7 +49,7 @@ WORKER_MEMORY = "1g"
 EXECUTOR_MEMORY = "512m"
 # Nine JVMs (daemons, drivers, executors) start on a small data set: the client compiler alone and
 # the serial collector halve the CPU they burn. Site flags, prepended to the jobs' own options.
-SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+SHORT_LIVED_JVM = CHILD_JVM_OPTIONS
 # No HTTP proxy for the master's own JSON endpoint on loopback.
 LOOPBACK_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

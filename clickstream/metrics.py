@@ -2,7 +2,7 @@
 
 Input: a Structured Streaming progress (its JSON). Output: ``<metrics>/streaming/<query>.jsonl``
 lines with the figures the dashboard, the benchmarks and Airflow read: rows in, rows out, batch
-duration, state rows, rows dropped by watermark, duplicates dropped. ``read_batches`` reads them back.
+duration and its phases, state rows, rows dropped by watermark, duplicates dropped. ``read_batches`` reads them back.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ def batch_record(progress: dict[str, Any]) -> dict[str, Any]:
         "rows_in": progress.get("numInputRows", 0),
         "rows_out": rows_out,
         "batch_duration_ms": durations.get("triggerExecution", 0),
+        # where the batch's time went: addBatch (the sink's write), latestOffset, getBatch,
+        # queryPlanning, walCommit, commitOffsets (Spark's names)
+        "phase_ms": {phase: ms for phase, ms in durations.items() if phase != "triggerExecution"},
         "state_rows": sum(op.get("numRowsTotal", 0) for op in state),
         "rows_dropped_by_watermark": sum(op.get("numRowsDroppedByWatermark", 0) for op in state),
         "duplicates_dropped": sum(

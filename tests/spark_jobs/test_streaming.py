@@ -54,7 +54,7 @@ def test_batch_record_flattens_spark_progress():
         "timestamp": "2026-11-25T10:00:00.000Z",
         "batchId": 7,
         "numInputRows": 100,
-        "durationMs": {"triggerExecution": 1234},
+        "durationMs": {"triggerExecution": 1234, "addBatch": 1000, "walCommit": 30},
         "stateOperators": [
             {
                 "numRowsTotal": 90,
@@ -71,6 +71,7 @@ def test_batch_record_flattens_spark_progress():
     assert (record["rows_in"], record["rows_out"], record["batch_duration_ms"]) == (100, 93, 1234)
     assert (record["state_rows"], record["rows_dropped_by_watermark"]) == (90, 2)
     assert record["duplicates_dropped"] == 5
+    assert record["phase_ms"] == {"addBatch": 1000, "walCommit": 30}
 
 
 def test_metrics_store_round_trip(tmp_path):

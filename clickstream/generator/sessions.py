@@ -121,6 +121,13 @@ def _objects(values: list | tuple) -> np.ndarray:
     return array
 
 
+def _repeated(value: bytes, count: int) -> np.ndarray:
+    """A numpy array of ``count`` references to ``value`` (``np.full`` would copy it each time)."""
+    array = np.empty(count, dtype=object)
+    array.fill(value)
+    return array
+
+
 def time_order(times: np.ndarray) -> np.ndarray:
     """Indices that sort ``times``, ties in their given order.
 
@@ -268,8 +275,11 @@ class NewEvents:
         self.bursts: list[Events] = []
 
     def add(self, time: int, user: bytes, piece: int, tail: bytes) -> None:
-        for column, value in zip(self.singles, (time, piece, user, tail), strict=True):
-            column.append(value)
+        times, pieces, users, tails = self.singles
+        times.append(time)
+        pieces.append(piece)
+        users.append(user)
+        tails.append(tail)
 
     def events(self, shapes: SessionShapes) -> Events:
         singles = self.singles
@@ -604,10 +614,11 @@ class SessionSimulator:
             Events(
                 times,
                 numbers[:events],
-                np.full(events, user_piece(user_id), dtype=object),
-                np.full(events, tail, dtype=object),
+                _repeated(user_piece(user_id), events),
+                _repeated(tail, events),
             )
         )
-        for window in np.unique((times - self.origin) // self.interval).tolist():
+        # A set, not np.unique: that imports numpy.ma on first use (45 ms).
+        for window in set(((times - self.origin) // self.interval).tolist()):
             self.bots_by_window[window].add(user_id)
         return int(np.count_nonzero(times < limit))

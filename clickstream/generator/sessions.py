@@ -438,7 +438,10 @@ class SessionSimulator:
         cuts = [0, *(np.flatnonzero(np.diff(windows)) + 1).tolist(), len(windows)]
         for first, stop in pairwise(cuts):
             if stop > first:
-                self.pending[int(windows[first])].append(events.select(slice(first, stop)))
+                # Copies, not views: a view would keep the whole fill's columns alive until
+                # its last window is taken (twice the memory of a run).
+                part = Events(*(column[first:stop].copy() for column in events))
+                self.pending[int(windows[first])].append(part)
 
     def take(self, index: int) -> WindowEvents:
         """Remove window ``index``'s events (complete once filled), sorted by time, with their

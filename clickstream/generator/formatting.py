@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from itertools import chain, islice
 from operator import itemgetter
 
+import numpy as np
+
 # A generated valid line starts with the event id, the fixed-width user id and the event type:
 #   {"event_id":"<uuid>","user_id":"u<9 digits>","event_type":"search","timestamp":"...",
 #   <fragment: product or search fields>"session_id":"...","referrer":"...",...,"country":"US"}
@@ -109,6 +111,46 @@ class UuidSource:
     def _batches(self) -> Iterator[list[str]]:
         while True:
             yield self.batch(self._batch_size)
+
+
+# A UUID's text: groups of hex digits, each followed by a dash (the last by a line's end).
+_UUID_GROUPS = (8, 4, 4, 4, 12)
+_UUID_DIGITS = np.dtype([(f"digits{i}", f"S{width}") for i, width in enumerate(_UUID_GROUPS)])
+
+
+def _uuid_rows(prefix: bytes) -> np.dtype:
+    """The layout of one row of ``uuid4_heads``: prefix, the digit groups and their dashes."""
+    fields = [("prefix", f"S{len(prefix)}")]
+    for i, width in enumerate(_UUID_GROUPS):
+        fields += [(f"digits{i}", f"S{width}"), (f"end{i}", "S1")]
+    return np.dtype(fields)
+
+
+def uuid4_heads(
+    rng: np.random.Generator, count: int, prefix: bytes
+) -> tuple[list[bytes], list[str]]:
+    """``count`` random UUID v4s from ``rng``, each as ``prefix + id`` bytes and as an id string.
+
+    Made as one array of fixed-width rows (prefix, id, newline): random bytes, ``bytes.hex``,
+    the digit groups copied into place, then split in C. No Python code runs an id.
+    """
+    raw = np.frombuffer(bytearray(rng.bytes(16 * count)), np.uint8).reshape(count, 16)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    digits = np.frombuffer(raw.tobytes().hex().encode(), _UUID_DIGITS)
+    layout = _uuid_rows(prefix)
+    rows = np.empty(count, layout)
+    rows["prefix"] = prefix
+    for i in range(len(_UUID_GROUPS)):
+        rows[f"digits{i}"] = digits[f"digits{i}"]
+        rows[f"end{i}"] = b"-"
+    rows[f"end{len(_UUID_GROUPS) - 1}"] = b"\n"
+    table = rows.view(np.uint8).reshape(count, layout.itemsize)
+    heads = table.tobytes().split(b"\n")
+    ids = table[:, len(prefix) :].tobytes().decode("ascii").split("\n")
+    heads.pop()  # the empty pieces after the last newline
+    ids.pop()
+    return heads, ids
 
 
 class TimestampCache:

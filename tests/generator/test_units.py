@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 
 import jsonschema
+import numpy as np
 import pytest
 
 from clickstream.generator.catalog import build_world
@@ -20,6 +21,7 @@ from clickstream.generator.formatting import (
     UuidSource,
     WindowGrid,
     format_timestamp,
+    uuid4_heads,
 )
 from clickstream.generator.inspect_raw import classify_line, parse_timestamp_ms
 from clickstream.generator.ledger import (
@@ -45,6 +47,17 @@ def test_ids_are_distinct_uuid4_strings_from_the_seed():
     assert len(set(ids)) == len(ids)
     again = UuidSource(random.Random(1), batch_size=100)
     assert [again.next_id() for _ in range(250)] + again.batch(1000) == ids
+
+
+def test_bulk_ids_are_distinct_uuid4_strings_after_their_prefix_from_the_seed():
+    heads, ids = uuid4_heads(np.random.default_rng(1), 1000, b'{"event_id":"')
+    assert len(heads) == len(ids) == len(set(ids)) == 1000
+    for head, text in zip(heads, ids, strict=True):
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert head == b'{"event_id":"' + text.encode()
+    assert uuid4_heads(np.random.default_rng(1), 1000, b"")[1] == ids
+    assert uuid4_heads(np.random.default_rng(1), 0, b"") == ([], [])
 
 
 def test_timestamps_are_iso_utc_with_milliseconds():

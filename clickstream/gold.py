@@ -33,7 +33,7 @@ from clickstream.config import LakehousePaths
 from clickstream.errors import ClickstreamError
 from clickstream.models import Model, Project
 from clickstream.streaming import Trigger, first_line, write_delta_stream
-from clickstream.tables import ensure_silver_exists, ensure_table
+from clickstream.tables import create_empty_table, ensure_silver_exists, ensure_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -125,8 +125,7 @@ def ensure_model_table(spark: SparkSession, frame: DataFrame, model: Model, tabl
     """Create the model's empty Delta table from the frame's schema, so downstream can stream it."""
 
     def create() -> None:
-        empty = spark.createDataFrame([], frame.schema)
-        empty.write.format("delta").partitionBy(*model.config.partition_by).save(str(table))
+        create_empty_table(spark, str(table), frame.schema, model.config.partition_by)
 
     ensure_table(spark, str(table), create)
 
@@ -227,7 +226,12 @@ def with_downstream(project: Project, names: Sequence[str]) -> list[str]:
 def full_refresh(
     spark: SparkSession, project: Project, paths: LakehousePaths, names: Sequence[str]
 ) -> None:
-    """Rebuild ``names`` and their downstream models from scratch, swapping each in when done."""
+    """Rebuild ``names`` and their downstream models from scratch, swapping each in when done.
+
+    A model whose rebuild fails raises ``ClickstreamError`` (one line); its final table stays.
+    """
+    from pyspark.errors import StreamingQueryException
+
     for name in with_downstream(project, names):
         model = project.models[name]
         staging, final = staging_location(paths, name), location(paths, name)
@@ -235,11 +239,10 @@ def full_refresh(
             shutil.rmtree(folder, ignore_errors=True)
         log.info("full refresh of %s: rebuilding into %s", name, staging.table)
         query = start_model(spark, project, model, paths, Trigger(available_now=True), staging)
-        query.awaitTermination()
-        if query.exception() is not None:
-            raise ClickstreamError(
-                f"full refresh of {name} failed: {first_line(query.exception())}"
-            )
+        try:
+            query.awaitTermination()
+        except StreamingQueryException as error:
+            raise ClickstreamError(f"full refresh of {name} failed: {first_line(error)}") from None
         swap_in(staging, final)
         log.info("full refresh of %s: swapped in", name)
 

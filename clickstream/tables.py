@@ -8,7 +8,7 @@ them, so the DDL never drifts from the code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from clickstream.bronze import BRONZE_PARTITION_COLUMN, BRONZE_STATS_COLUMNS, to_bronze
@@ -67,15 +67,16 @@ def create_empty_table(
     spark: SparkSession,
     path: str,
     schema: StructType,
-    partition_column: str,
+    partition_columns: Sequence[str] = (),
     properties: dict[str, str] | None = None,
 ) -> None:
-    """An empty Delta table at ``path``: ``schema``, partitioned, with table ``properties``."""
+    """An empty Delta table at ``path``: ``schema``, partitioned by ``partition_columns`` (none:
+    unpartitioned), with table ``properties``; one commit."""
     from delta.tables import DeltaTable
 
-    builder = (
-        DeltaTable.create(spark).location(path).addColumns(schema).partitionedBy(partition_column)
-    )
+    builder = DeltaTable.create(spark).location(path).addColumns(schema)
+    if partition_columns:
+        builder = builder.partitionedBy(*partition_columns)
     for key, value in (properties or {}).items():
         builder = builder.property(key, value)
     builder.execute()
@@ -85,13 +86,13 @@ def create_bronze_table(spark: SparkSession, path: str) -> None:
     """The empty bronze table, statistics on ``BRONZE_STATS_COLUMNS`` only."""
     schema = empty_bronze(spark).schema
     stats = {"delta.dataSkippingStatsColumns": BRONZE_STATS_COLUMNS}
-    create_empty_table(spark, path, schema, BRONZE_PARTITION_COLUMN, stats)
+    create_empty_table(spark, path, schema, [BRONZE_PARTITION_COLUMN], stats)
 
 
 def create_quarantine_table(spark: SparkSession, path: str) -> None:
     """The empty quarantine table, its schema that of ``to_quarantine``."""
     rejected = to_quarantine(with_rejection_reasons(empty_bronze(spark), ValidationSettings()))
-    create_empty_table(spark, path, rejected.schema, QUARANTINE_PARTITION_COLUMN)
+    create_empty_table(spark, path, rejected.schema, [QUARANTINE_PARTITION_COLUMN])
 
 
 def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:

@@ -215,6 +215,24 @@ from (
     assert {key: row["event_count"] for key, row in actual.items()} == expected
 
 
+def test_a_failing_full_refresh_is_one_line_and_keeps_the_old_table(spark, backlog, tmp_path):
+    paths = backlog[0]
+    sql_dir = project_copy(tmp_path)
+    own = separate_gold(paths, tmp_path)
+    run_models(spark, load_project(sql_dir), own, ["bot_anomalies"])
+    before = rows_by(spark, own.gold_table("bot_anomalies"), "window_start", "user_id")
+    model_file = sql_dir / "gold" / "bot_anomalies.sql"
+    # Valid SQL that fails at run time: ANSI mode refuses to cast an event type to a number.
+    model_file.write_text(
+        model_file.read_text().replace("count(*)", "count(*) + sum(cast(event_type as int))", 1)
+    )
+
+    with pytest.raises(ClickstreamError, match=r"^full refresh of bot_anomalies failed: .*CAST"):
+        gold.full_refresh(spark, load_project(sql_dir), own, ["bot_anomalies"])
+    after = rows_by(spark, own.gold_table("bot_anomalies"), "window_start", "user_id")
+    assert after == before
+
+
 def test_model_tests_pass_on_the_runner_output(spark, backlog):
     paths, _, _, project, _ = backlog
     results = model_checks.run_model_tests(spark, project, paths, list(project.models))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -104,3 +106,39 @@ def test_a_failed_query_is_reported_in_one_line_that_names_it(spark):
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
     assert "\n" not in str(caught.value)
+
+
+def test_every_batch_reaches_the_metrics_store_with_its_phases(spark, tmp_path):
+    from clickstream.streaming import Trigger, install_metrics_listener, write_delta_stream
+
+    source = tmp_path / "lines"
+    source.mkdir()
+    for number in range(3):
+        part = source / f"part{number}.txt"
+        part.write_text("".join(f"{number}-{i}\n" for i in range(number + 1)))
+        os.utime(part, (1_700_000_000 + number, 1_700_000_000 + number))  # read in this order
+    lines = spark.readStream.format("text").option("maxFilesPerTrigger", 1).load(str(source))
+    listener = install_metrics_listener(spark, tmp_path / "metrics")
+    try:
+        query = write_delta_stream(
+            lines,
+            name="listened",
+            table_path=tmp_path / "table",
+            checkpoint=tmp_path / "checkpoint",
+            trigger=Trigger(available_now=True),
+        )
+        query.awaitTermination()
+        deadline = time.monotonic() + 30  # the listener bus delivers asynchronously
+        while len(metrics.read_batches(tmp_path / "metrics", "listened")) < 3:
+            assert time.monotonic() < deadline, "batches never recorded"
+            time.sleep(0.2)
+    finally:
+        spark.streams.removeListener(listener)
+
+    records = metrics.read_batches(tmp_path / "metrics", "listened")
+    assert [(r["batch_id"], r["rows_in"], r["rows_out"]) for r in records] == [
+        (0, 1, 1),
+        (1, 2, 2),
+        (2, 3, 3),
+    ]
+    assert all("addBatch" in r["phase_ms"] and r["batch_duration_ms"] > 0 for r in records)

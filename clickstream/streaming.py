@@ -218,7 +218,11 @@ def install_metrics_listener(spark: SparkSession, metrics_dir: Path) -> Any:
     from pyspark.sql.streaming import StreamingQueryListener
 
     class MetricsListener(StreamingQueryListener):
-        """Registered through the public API; the JVM talks to ``ProgressJsonCallback``."""
+        """Registered through the public API; the JVM talks to ``ProgressJsonCallback``.
+
+        ``_jlistener`` is the one private hook used: pyspark 4.2 (pinned) hands the JVM whatever it
+        returns. ``test_every_batch_reaches_the_metrics_store_with_its_phases`` guards it.
+        """
 
         @property
         def _jlistener(self) -> Any:

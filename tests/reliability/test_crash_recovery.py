@@ -64,7 +64,11 @@ def test_kill_9_anything_at_any_time_loses_and_repeats_nothing(spark, tmp_path, 
     lake = resolve_paths({"root": tmp_path / "data"}, environ={})
     land_history(lake, minutes=24)
     fleet = Fleet(lake, random.Random(7))
-    fleet.add("generator", (4, 15))
+    # The generator lives 15-60 s: a purchase ends a session minutes long, and the revenue model
+    # (one of gold's watched queries) only commits rows when purchases land. With 4-15 s lifetimes
+    # purchases almost never landed: gold's kill window stayed shut (a soak run stalled at 4 gold
+    # kills for 15 minutes while the generator was killed 150 times).
+    fleet.add("generator", (15, 60))
     for job, queries in WATCHED_QUERIES.items():
         fleet.add(job, (0, 8), queries)
     upkeep = MaintenanceLoop(spark, lake)

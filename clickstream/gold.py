@@ -123,11 +123,10 @@ def check_fingerprints(paths: LakehousePaths, models: Sequence[Model]) -> None:
 
 def ensure_model_table(spark: SparkSession, frame: DataFrame, model: Model, table: Path) -> None:
     """Create the model's empty Delta table from the frame's schema, so downstream can stream it."""
-
-    def create() -> None:
-        create_empty_table(spark, str(table), frame.schema, model.config.partition_by)
-
-    ensure_table(spark, str(table), create)
+    partitions = model.config.partition_by
+    ensure_table(
+        spark, str(table), lambda: create_empty_table(spark, str(table), frame.schema, partitions)
+    )
 
 
 def merge_batch(model: Model, table: Path):

@@ -2,7 +2,8 @@
 
 Input: a Structured Streaming progress (its JSON). Output: ``<metrics>/streaming/<query>.jsonl``
 lines with the figures the dashboard, the benchmarks and Airflow read: rows in, rows out, batch
-duration and its phases, state rows, rows dropped by watermark, duplicates dropped. ``read_batches`` reads them back.
+duration and its phases, state rows, rows dropped by watermark, duplicates dropped.
+``read_batches`` reads them back.
 """
 
 from __future__ import annotations

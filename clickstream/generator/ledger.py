@@ -1,7 +1,8 @@
 """The ground truth of every landed file: one JSON sidecar per data file, and their aggregate.
 
 Input (write): what the generator put in one file. Output: ``<raw>/_ledger/<data file>.json``.
-Input (read): a raw folder. Output: ``load_ledger(raw_dir) -> Ledger``, totals over all sidecars.
+Input (read): a raw folder. Output: ``load_ledger(raw_dir) -> Ledger``, totals over the sidecars of
+the data files that landed.
 
 The ``_`` prefix of the folder makes Spark's file source ignore it. Ids are listed so that a test can
 reconcile downstream tables exactly: each valid event id once, at its first occurrence; one
@@ -180,10 +181,27 @@ class Ledger:
         self.bot_user_ids.update(document["bot_user_ids"])
 
 
+def hidden_name(name: str) -> str:
+    """The name a data file is written under, beside its final name, until it lands."""
+    return f".{name}.tmp"
+
+
+def not_landed(raw_dir: Path | str) -> set[str]:
+    """Data files whose landing did not finish: their hidden file is there and they are not (a
+    generator is writing them now, or was killed after landing the sidecar: it never lands)."""
+    raw_dir = Path(raw_dir)
+    hidden = raw_dir.glob(hidden_name(f"{DATA_FILE_PREFIX}*.json"))
+    names = {path.name.removeprefix(".").removesuffix(".tmp") for path in hidden}
+    return {name for name in names if not (raw_dir / name).exists()}
+
+
 def load_ledger(raw_dir: Path | str, files: Iterable[str] | None = None) -> Ledger:
-    """Aggregate the sidecars under ``<raw_dir>/_ledger`` in data-file order: all of them, or
-    those of the data files named in ``files``."""
+    """Aggregate the sidecars under ``<raw_dir>/_ledger`` in data-file order: of every data file
+    that landed (moved to the archive since, or not), or of those named in ``files``. A sidecar
+    whose data file is still hidden (``not_landed``) is left out."""
     paths = (Path(raw_dir) / LEDGER_DIR).glob(f"{DATA_FILE_PREFIX}*.json")
+    unfinished = not_landed(raw_dir)
+    paths = (path for path in paths if path.stem not in unfinished)
     if files is not None:
         wanted = set(files)
         paths = (path for path in paths if path.stem in wanted)

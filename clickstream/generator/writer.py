@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clickstream.errors import ClickstreamError
-from clickstream.generator.ledger import DATA_FILE_PREFIX, LEDGER_DIR, ledger_path
+from clickstream.generator.ledger import DATA_FILE_PREFIX, LEDGER_DIR, hidden_name, ledger_path
 
 IOV_MAX = 1024  # pieces one ``writev`` call takes (the POSIX minimum, Linux's value)
 
 
 def hidden_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp")
+    return path.with_name(hidden_name(path.name))
 
 
 def write_atomically(path: Path, data: bytes | Sequence[bytes]) -> None:

@@ -16,7 +16,7 @@ from clickstream import cli
 from clickstream.errors import ClickstreamError
 from clickstream.generator import writer
 from clickstream.generator.engine import GeneratorSettings, generate
-from clickstream.generator.ledger import data_file_order, ledger_path, load_ledger
+from clickstream.generator.ledger import FileLedger, data_file_order, ledger_path, load_ledger
 from clickstream.generator.writer import Lander
 from tests.generator.helpers import START, epoch_ms
 
@@ -133,6 +133,25 @@ def test_the_ledger_lands_before_its_data_file(tmp_path, monkeypatch):
     lander.land(name, b"{}\n", b"{}")
     assert order == [f"{name}.json", name]
     assert not [path for path in tmp_path.rglob(".*")]
+
+
+def test_a_sidecar_whose_data_file_never_landed_is_left_out_of_the_ledger(tmp_path):
+    """A generator killed between landing a sidecar and renaming its data file: the hidden data
+    file stays and the ledger leaves its sidecar out (then counts it once the file lands)."""
+
+    def sidecar(name: str, lines: int) -> bytes:
+        return FileLedger(name, 7, "", "", lines, [], {}).to_bytes()
+
+    lander = Lander(tmp_path)
+    landed = lander.reserve_name(START_SECOND)
+    lander.land(landed, b"{}\n", sidecar(landed, 1))
+    killed = lander.reserve_name(START_SECOND + 1)
+    writer.write_atomically(ledger_path(tmp_path, killed), sidecar(killed, 5))
+    writer.hidden_path(tmp_path / killed).write_bytes(b"{}\n{}\n{}")  # part of its 5 lines
+
+    assert (load_ledger(tmp_path).files, load_ledger(tmp_path).lines) == ([landed], 1)
+    writer.hidden_path(tmp_path / killed).rename(tmp_path / killed)
+    assert (load_ledger(tmp_path).files, load_ledger(tmp_path).lines) == ([landed, killed], 6)
 
 
 def test_a_taken_name_gets_a_suffix(tmp_path):

@@ -45,7 +45,7 @@ chromium:
 test: setup chromium
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
-	@$(BIN)/pytest
+	@$(BIN)/pytest -n 2 --dist loadgroup
 
 # Benchmarks into bench/results/ (BENCH_ARGS=--quick: every part at a smaller size).
 bench: setup

@@ -1,4 +1,5 @@
-"""The reliability suite: ``--soak`` for the long mode, and the summary table at the end of the run."""
+"""The reliability suite: ``--soak`` for the long mode; ``record_outcome`` for the summary table that
+``tests/conftest.py`` prints at the end of the run."""
 
 from __future__ import annotations
 
@@ -22,12 +23,11 @@ def soak(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--soak", default=False))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if not report.OUTCOMES:
-        return
-    text = report.render(report.OUTCOMES)
-    report.SUMMARY_FILE.parent.mkdir(parents=True, exist_ok=True)
-    report.SUMMARY_FILE.write_text(text)
-    terminalreporter.section("reliability summary")
-    terminalreporter.write(text)
-    terminalreporter.write_line(f"written to {report.SUMMARY_FILE}")
+@pytest.fixture
+def record_outcome(request: pytest.FixtureRequest):
+    """``record_outcome(report.Outcome(...))``: the scenario's line of the reliability summary."""
+
+    def record(outcome: report.Outcome) -> None:
+        request.node.user_properties.append(report.as_property(outcome))
+
+    return record

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clickstream import cli, gold, metrics
 from clickstream.config import LakehousePaths
-from clickstream.generator.ledger import Ledger, ledger_path, load_ledger
+from clickstream.generator.ledger import Ledger, ledger_path
 from clickstream.models import load_project
 from clickstream.streaming import Trigger
 from tests.reliability.report import lost_and_repeated
@@ -36,12 +36,6 @@ def backfill(
         end.isoformat(),
     ]
     assert cli.main([*argv, "--rate", str(rate), "--seed", str(seed), *flags]) == 0
-
-
-def landed_ledger(lake: LakehousePaths) -> Ledger:
-    """The ledger of the data files that landed (a generator killed between writing a sidecar and
-    renaming its data file leaves a sidecar of a file that never arrived)."""
-    return load_ledger(lake.raw, [path.name for path in lake.raw.glob("events_*.json")])
 
 
 def drain_everything(spark, lake: LakehousePaths) -> dict[str, list[dict]]:

@@ -1,14 +1,16 @@
 """The reliability summary: faults injected by kind, rows lost, duplicates, one line per fault kind.
 
-Input: one ``Outcome`` per scenario, recorded by the tests. Output: a table for the terminal (pytest's
-terminal summary, see ``conftest.py``) and the same text in ``SUMMARY_FILE`` (git-ignored).
+Input: one ``Outcome`` per scenario, attached by the tests to their test report (``record_outcome``
+in ``conftest.py``: it reaches pytest's main process from an xdist worker too). Output: a table for
+the terminal (the terminal summary of ``tests/conftest.py``) and the same text in ``SUMMARY_FILE``
+(git-ignored).
 """
 
 from __future__ import annotations
 
 import io
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 SUMMARY_FILE = Path(__file__).resolve().parents[2] / ".reliability" / "summary.txt"
@@ -24,11 +26,20 @@ class Outcome:
     duplicates: int
 
 
-OUTCOMES: list[Outcome] = []
+PROPERTY = "reliability_outcome"  # the name of an Outcome among a test report's user_properties
 
 
-def record(outcome: Outcome) -> None:
-    OUTCOMES.append(outcome)
+def as_property(outcome: Outcome) -> tuple[str, dict]:
+    """``outcome`` as one of a test report's ``user_properties`` (plain data: xdist sends it on)."""
+    return PROPERTY, asdict(outcome)
+
+
+def outcomes_of(test_report) -> list[Outcome]:
+    """The outcomes a test recorded, from the report of its call phase (none from other phases:
+    setup and teardown reports carry the same properties)."""
+    if test_report.when != "call":
+        return []
+    return [Outcome(**value) for name, value in test_report.user_properties if name == PROPERTY]
 
 
 def render(outcomes: list[Outcome]) -> str:

@@ -213,7 +213,9 @@ def hand_made_ids(landed: Landed) -> set[str]:
 
 
 @pytest.mark.slow
-def test_raw_lines_equal_bronze_equal_silver_quarantine_and_removed_duplicates(landed):
+def test_raw_lines_equal_bronze_equal_silver_quarantine_and_removed_duplicates(
+    landed, record_outcome
+):
     bronze_rows = sum(map(len, landed.bronze.values()))
     silver_rows = sum(map(len, landed.silver.values()))
     quarantine_rows = sum(map(len, landed.quarantine.values()))
@@ -224,7 +226,7 @@ def test_raw_lines_equal_bronze_equal_silver_quarantine_and_removed_duplicates(l
 
     expected = Counter(landed.ledger.valid_event_ids | hand_made_ids(landed))
     lost, repeated = report.lost_and_repeated(expected, silver_ids(landed))
-    report.record(
+    record_outcome(
         report.Outcome(
             "bad input",
             {

@@ -51,7 +51,9 @@ def table_rows(spark, path) -> Counter:
 
 
 @pytest.mark.slow
-def test_hours_of_backlog_are_caught_up_in_bounded_batches_like_live(spark, tmp_path):
+def test_hours_of_backlog_are_caught_up_in_bounded_batches_like_live(
+    spark, tmp_path, record_outcome
+):
     down = resolve_paths({"root": tmp_path / "down"}, environ={})
     backfill(
         down, recent_hour(hours_ago=HOURS + 2), timedelta(hours=HOURS), 1, 29,
@@ -98,7 +100,7 @@ def test_hours_of_backlog_are_caught_up_in_bounded_batches_like_live(spark, tmp_
         differences[name] = report.lost_and_repeated(lived, caught)
         assert caught == lived, name
         assert caught, name
-    report.record(
+    record_outcome(
         report.Outcome(
             "downtime",
             {

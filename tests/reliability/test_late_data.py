@@ -45,7 +45,9 @@ def late_purchases(latest, count: int) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_late_events_are_counted_kept_in_silver_and_refreshed_into_gold(spark, tmp_path):
+def test_late_events_are_counted_kept_in_silver_and_refreshed_into_gold(
+    spark, tmp_path, record_outcome
+):
     lake = resolve_paths({"root": tmp_path / "data"}, environ={})
     backfill(
         lake,
@@ -94,7 +96,7 @@ def test_late_events_are_counted_kept_in_silver_and_refreshed_into_gold(spark, t
         len({product for _, product in revenue if product.startswith("late-product-")})
         == LATE_EVENTS
     )
-    report.record(
+    record_outcome(
         report.Outcome(
             "late data",
             {

@@ -48,14 +48,23 @@ class TableReport:
     disk_files_after: int
 
 
+def has_commit(table: Path) -> bool:
+    """Whether ``table`` has committed a version: a commit, checksum or checkpoint file named by
+    its version in ``_delta_log`` (a job creating the table has the folder before its first commit
+    lands; the commit is written under a hidden temporary name, then renamed)."""
+    log = table / "_delta_log"
+    return log.is_dir() and any(entry.name[:20].isdigit() for entry in log.iterdir())
+
+
 def delta_tables(paths: LakehousePaths) -> dict[str, Path]:
-    """Every Delta table of the lakehouse by name: bronze, silver, quarantine, one per gold model."""
+    """Every committed Delta table of the lakehouse by name: bronze, silver, quarantine, one per
+    gold model (a table still being created is left out: nothing to maintain or inspect yet)."""
     tables = {"bronze": paths.bronze, "silver": paths.silver, "quarantine": paths.quarantine}
     if paths.gold.is_dir():
         for folder in sorted(paths.gold.iterdir()):
             if not folder.name.startswith("."):  # a full refresh's staging table, in flight
                 tables[f"gold.{folder.name}"] = folder
-    return {name: path for name, path in tables.items() if (path / "_delta_log").is_dir()}
+    return {name: path for name, path in tables.items() if has_commit(path)}
 
 
 def disk_data_files(table: Path) -> int:

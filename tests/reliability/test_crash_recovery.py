@@ -18,7 +18,6 @@ from clickstream import maintenance
 from clickstream.config import LakehousePaths, resolve_paths
 from clickstream.generator.ledger import load_ledger
 from clickstream.metrics import read_batches
-from clickstream.tables import has_committed_table
 from tests.reliability import report
 from tests.reliability.fleet import Fleet, land_history
 from tests.reliability.lakehouse import check_tables, drain_everything
@@ -50,8 +49,6 @@ class MaintenanceLoop(threading.Thread):
     def run(self) -> None:
         while not self.done.is_set():
             for name, table in maintenance.delta_tables(self.lake).items():
-                if not has_committed_table(self.spark, str(table)):
-                    continue  # a job is creating it right now
                 try:
                     maintenance.maintain_table(self.spark, name, table)
                     self.runs[name] += 1

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from clickstream import metrics
-from clickstream.maintenance import archive_raw_files, committed_raw_files, maintain_table
+from clickstream.config import resolve_paths
+from clickstream.maintenance import (
+    archive_raw_files,
+    committed_raw_files,
+    delta_tables,
+    maintain_table,
+)
 from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
 
 
@@ -65,3 +71,21 @@ def test_pruning_drops_old_metrics_records_only(tmp_path):
     assert [r["batch_id"] for r in metrics.read_batches(tmp_path, "bronze")] == [2]
     metrics.append_batch(tmp_path, record(3, timedelta(0)))  # writers go on after a prune
     assert [r["batch_id"] for r in metrics.read_batches(tmp_path, "bronze")] == [2, 3]
+
+
+def test_a_table_still_being_created_is_not_maintained(tmp_path):
+    """Its ``_delta_log`` folder exists, its first commit is still a hidden temporary file."""
+    lake = resolve_paths({"root": tmp_path}, environ={})
+    for table, log_files in [
+        (lake.bronze, ["00000000000000000000.json", "00000000000000000000.crc"]),
+        (lake.silver, [".00000000000000000000.json.0b5c.tmp"]),
+        (lake.gold_table("revenue_by_product_5m"), ["00000000000000000010.checkpoint.parquet"]),
+        (lake.gold_table("bot_anomalies"), []),
+    ]:
+        (table / "_delta_log").mkdir(parents=True)
+        for name in log_files:
+            (table / "_delta_log" / name).write_bytes(b"")
+    assert delta_tables(lake) == {
+        "bronze": lake.bronze,
+        "gold.revenue_by_product_5m": lake.gold_table("revenue_by_product_5m"),
+    }

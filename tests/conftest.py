@@ -1,19 +1,16 @@
 """Shared fixtures: one local Spark session with Delta for the whole run, offline by construction;
-quick-starting JVMs for the Spark jobs the tests start as separate processes; the two shares of
-``make test``'s two workers; the reliability summary at the end of the run."""
+quick-starting JVMs for the Spark jobs the tests start as separate processes; the reliability
+summary at the end of the run (also when ``make test`` runs the tests on two xdist workers)."""
 
 from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
 
 import pytest
 
 from clickstream.config import SparkSettings
 from tests.reliability import report as reliability
-
-TESTS = Path(__file__).resolve().parent
 
 # The Spark jobs the tests start as separate processes (spark_jobs/*.py, spark-submit, Airflow
 # tasks) live seconds to minutes: with the C1 compiler alone and the serial collector they start
@@ -22,22 +19,8 @@ TESTS = Path(__file__).resolve().parent
 CHILD_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
-# `make test` runs the suite on both cores (`pytest -n 2 --dist loadgroup`) in two fixed shares,
-# each on its own worker in file order: the pipelines run as processes (fault injection, crash and
-# restart, spark-submit on a cluster) and everything else (Airflow included: its two standalone
-# tests must not overlap, their log servers have fixed ports). Each share is one xdist group.
-PIPELINE_PROCESS_SUITES = {"reliability", "spark_jobs"}
-
-
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("CLICKSTREAM_SPARK_JAVA_OPTIONS", CHILD_JVM_OPTIONS)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        suite = item.path.relative_to(TESTS).parts[0]
-        share = "pipelines" if suite in PIPELINE_PROCESS_SUITES else "rest"
-        item.add_marker(pytest.mark.xdist_group(share))
 
 
 RELIABILITY_OUTCOMES: list[reliability.Outcome] = []

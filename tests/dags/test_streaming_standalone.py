@@ -17,6 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 import psutil
+import pytest
+
+# One xdist worker runs these tests one after the other (``make test`` runs two workers): each
+# starts Airflow standalone, whose scheduler and triggerer log servers have fixed ports.
+pytestmark = pytest.mark.xdist_group("airflow_standalone")
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
 AIRFLOW_LOG_SERVER_PORTS = {8793, 8794}  # the scheduler's and the triggerer's log servers

@@ -270,13 +270,20 @@ def run_dashboard(args: argparse.Namespace) -> int:
     return launch.run_command(args)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line as the subcommand's namespace; ``dashboard`` keeps what it does not know
+    as ``streamlit_options`` (exit 2 with a usage error for anything else unknown)."""
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if hasattr(args, "streamlit_options"):  # `dashboard` hands what it does not know to Streamlit
         args.streamlit_options = unknown
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
     return run_entry_point(lambda: args.handler(args))
 
 

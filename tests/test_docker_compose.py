@@ -31,7 +31,7 @@ import pytest
 import yaml
 from dotenv import dotenv_values
 
-from clickstream.cli import build_parser
+from clickstream.cli import parse_arguments
 from clickstream.spark import spark_home
 
 REPO = Path(__file__).resolve().parents[1]
@@ -216,14 +216,21 @@ def test_matches_the_compose_specification_schema():
 
 
 def check_clickstream(arguments: list[str]) -> None:
+    """Parsed as ``clickstream`` parses them; options handed to Streamlit must be its options."""
     stderr = io.StringIO()
     with (
         contextlib.redirect_stderr(stderr),
         contextlib.redirect_stdout(io.StringIO()),
         contextlib.suppress(SystemExit),
     ):
-        build_parser().parse_args(arguments)
+        args = parse_arguments(arguments)
     assert not stderr.getvalue(), stderr.getvalue()
+    if streamlit_options := getattr(args, "streamlit_options", []):
+        from streamlit import config
+
+        for option in streamlit_options:
+            if option.startswith("--"):
+                config.get_option(option.removeprefix("--"))  # RuntimeError if Streamlit lacks it
 
 
 def check_spark_class(arguments: list[str]) -> None:

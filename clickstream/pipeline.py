@@ -31,6 +31,7 @@ from clickstream.jobs import (
     start_bronze,
     start_silver,
 )
+from clickstream.maintenance import delta_tables
 from clickstream.runner import run_streaming_job
 from clickstream.streaming import DEFAULT_INTERVAL, Trigger
 
@@ -115,7 +116,7 @@ def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSumm
         .collect()
     )
     quarantine_rows = count(paths.quarantine)
-    gold_tables = sorted(path for path in paths.gold.glob("*") if (path / "_delta_log").is_dir())
+    gold_tables = [path for name, path in delta_tables(paths).items() if name.startswith("gold.")]
     return PipelineSummary(
         bronze_rows=bronze_rows,
         silver_rows=silver_rows,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from clickstream.config import LakehousePaths
+from clickstream.maintenance import has_commit
 from clickstream.metrics import read_batches
 
 LOOKBACK = timedelta(hours=1)
@@ -50,10 +51,6 @@ class Snapshot:
     @property
     def since(self) -> datetime | None:
         return None if self.until is None else self.until - LOOKBACK
-
-
-def is_table(path: Path) -> bool:
-    return (path / "_delta_log").is_dir()
 
 
 def newest_value(path: Path, column: str) -> datetime | None:
@@ -104,13 +101,13 @@ def load_snapshot(paths: LakehousePaths) -> Snapshot:
     ends = [
         newest_value(path, GOLD_MODELS[model].end)
         for model, path in tables.items()
-        if is_table(path)
+        if has_commit(path)
     ]
     ends = [end for end in ends if end is not None]
     until = max(ends) if ends else None
     gold: dict[str, pd.DataFrame | None] = {}
     for model, path in tables.items():
-        if not is_table(path):
+        if not has_commit(path):
             gold[model] = None
         elif until is None:
             gold[model] = read_all(path)
@@ -119,7 +116,7 @@ def load_snapshot(paths: LakehousePaths) -> Snapshot:
     return Snapshot(
         until=until,
         gold=gold,
-        quarantined_rows=row_count(paths.quarantine) if is_table(paths.quarantine) else None,
+        quarantined_rows=row_count(paths.quarantine) if has_commit(paths.quarantine) else None,
         metrics={
             query: read_batches(paths.metrics, query) for query in metrics_queries(paths.metrics)
         },

@@ -8,6 +8,7 @@ them, so the DDL never drifts from the code.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -46,16 +47,26 @@ def has_committed_table(spark: SparkSession, path: str) -> bool:
     return True
 
 
+CREATION_RACE_SECONDS = 60  # how long a job that lost a creation race waits for the winner's commit
+
+
 def ensure_table(spark: SparkSession, path: str, create: Callable[[], None]) -> None:
-    """Run ``create`` unless a Delta table is at ``path``; losing a creation race is fine."""
+    """Run ``create`` unless a Delta table is at ``path``; losing a creation race is fine.
+
+    The loser can fail while the winner's first commit is still in flight (Delta refuses a location
+    that holds a ``_delta_log`` folder without a commit): it waits for that commit, then goes on.
+    """
     if is_delta_table(spark, path):
         return
     try:
         create()
         log.info("created Delta table %s", path)
     except Exception:
-        if not has_committed_table(spark, path):
-            raise
+        deadline = time.monotonic() + CREATION_RACE_SECONDS
+        while not has_committed_table(spark, path):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
         log.info("Delta table %s was created by another job meanwhile", path)
 
 

@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from clickstream import metrics
+from clickstream import batch_commits, metrics
 from clickstream.errors import ClickstreamError
 
 if TYPE_CHECKING:
@@ -132,6 +133,38 @@ def lock_checkpoints(stack: ExitStack, checkpoints: Iterable[Path]) -> None:
         stack.enter_context(CheckpointLock(checkpoint))
 
 
+def append_batches(table_path: Path, checkpoint: Path, partition_by: Sequence[str] = ()):
+    """foreachBatch function: append each batch to the Delta table at ``table_path`` exactly once.
+
+    Each append is tagged with the query's id and batch id (``batch_commits``); a batch the table
+    already holds (Spark replays the last batch after a crash between the Delta commit and the
+    checkpoint's): it is still run, into the ``noop`` sink, so that stateful operators commit the
+    state of that batch as Spark requires, but nothing is written. Input: the batch DataFrame and
+    its id. Output: one Delta commit.
+    """
+    query: list[str] = []  # its id, read from the checkpoint on the first batch
+
+    def append(batch: DataFrame, batch_id: int) -> None:
+        if not query:
+            query.append(batch_commits.query_id(checkpoint))
+        last = batch_commits.last_batch(table_path, query[0])
+        if last is not None and last >= batch_id:
+            log.warning(
+                "%s already holds batch %d (replayed after a crash): not appended again",
+                table_path,
+                batch_id,
+            )
+            batch.write.format("noop").mode("overwrite").save()
+            return
+        writer = batch.write.format("delta").mode("append")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        tag = batch_commits.batch_tag(query[0], batch_id)
+        writer.option("userMetadata", tag).save(str(table_path))
+
+    return append
+
+
 def write_delta_stream(
     df: DataFrame,
     *,
@@ -141,24 +174,23 @@ def write_delta_stream(
     trigger: Trigger,
     partition_by: Sequence[str] = (),
 ) -> StreamingQuery:
-    """Start a query that appends ``df`` to the Delta table at ``table_path``, exactly once.
+    """Start a query that appends ``df`` to the Delta table at ``table_path``, exactly once
+    (``append_batches``).
 
     The row count written per batch is observed as ``rows_out`` for the metrics store.
     """
     from pyspark.sql import functions as F
 
     observed = df.observe(name, F.count(F.lit(1)).alias(metrics.ROWS_OUT_METRIC))
-    writer = (
-        observed.writeStream.format("delta")
-        .queryName(name)
+    log.info("starting %s -> %s (%s)", name, table_path, trigger)
+    return (
+        observed.writeStream.queryName(name)
         .outputMode("append")
         .option("checkpointLocation", str(checkpoint))
         .trigger(**trigger.writer_kwargs())
+        .foreachBatch(append_batches(table_path, checkpoint, partition_by))
+        .start()
     )
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    log.info("starting %s -> %s (%s)", name, table_path, trigger)
-    return writer.start(str(table_path))
 
 
 def record_progress(metrics_dir: Path, progress: dict[str, Any]) -> None:
@@ -280,9 +312,27 @@ def stop_after_current_batch(query: StreamingQuery) -> None:
     query.stop()
 
 
+FOREACH_BATCH_WRAPPER = "[FOREACH_BATCH_USER_FUNCTION_ERROR]"
+# "ValueError: ...", ": org.apache.spark.SparkException: [...]", "Caused by: java.io...: ..."
+EXCEPTION_LINE = re.compile(r"^(?:Caused by: |: )?([\w.$]+(?:Exception|Error)): (.*)$")
+
+
 def first_line(error: Exception) -> str:
-    """The first line of a (Spark) exception's message: the error class and what happened."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+    """The first line of a (Spark) exception's message: the error class and what happened.
+
+    An error inside a ``foreachBatch`` function arrives wrapped, with the Python traceback and the
+    Java stack trace in the message: the wrapper is replaced by the innermost exception's message.
+    """
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    head, wrapper, _ = lines[0].partition(FOREACH_BATCH_WRAPPER)
+    if not wrapper:
+        return lines[0]
+    end = lines.index("=== Streaming Query ===") if "=== Streaming Query ===" in lines else None
+    exceptions = [match for match in map(EXCEPTION_LINE.match, lines[1:end]) if match]
+    if not exceptions:
+        return lines[0]
+    name, message = exceptions[-1].groups()
+    return head + (message if message.startswith("[") else f"{name.rsplit('.', 1)[-1]}: {message}")
 
 
 def run_until_done(queries: Sequence[StreamingQuery], stop: StopRequest) -> None:

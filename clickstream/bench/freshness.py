@@ -14,8 +14,8 @@ How visibility is observed, after the run, from what the pipeline itself wrote (
 - landing: the raw file's mtime (written, fsynced, then renamed into the raw folder: the rename
   follows within milliseconds, so latencies are, if anything, overstated by that much);
 - bronze: the file-source log of bronze's checkpoint names the batch that read the file; that
-  batch's Delta commit (the ``txn`` of bronze's query id in ``_delta_log``) is the moment its rows
-  became readable: the mtime of that log file;
+  batch's Delta commit (tagged with bronze's query id and batch id, ``batch_commits``) is when its
+  rows became readable: the mtime of that log file;
 - silver: the first silver batch whose Delta-source end offset has consumed that bronze version
   completely, and the mtime of its Delta commit;
 - gold: the first batch of the upsert model whose offset has consumed that silver version; its
@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from clickstream import metrics
+from clickstream.batch_commits import query_id, tagged_commits
 from clickstream.config import LakehousePaths
 from clickstream.errors import ClickstreamError
 from clickstream.gold import checkpoint_name
@@ -43,8 +44,6 @@ from .progress import (
     delta_source_offsets,
     file_source_batches,
     first_batch_covering,
-    query_id,
-    sink_versions,
     summarize_latencies,
 )
 from .resources import ResourceSampler
@@ -60,9 +59,9 @@ def file_latencies(paths: LakehousePaths, model: str = UPSERT_MODEL) -> list[dic
     bronze_ck, silver_ck = paths.checkpoint("bronze"), paths.checkpoint("silver")
     gold_ck = paths.checkpoint(checkpoint_name(model))
     read_in = file_source_batches(bronze_ck)
-    bronze = sink_versions(paths.bronze, query_id(bronze_ck)) if read_in else {}
+    bronze = tagged_commits(paths.bronze, query_id(bronze_ck)) if read_in else {}
     silver_offsets, silver_commits = delta_source_offsets(silver_ck), commit_times(silver_ck)
-    silver = sink_versions(paths.silver, query_id(silver_ck)) if silver_commits else {}
+    silver = tagged_commits(paths.silver, query_id(silver_ck)) if silver_commits else {}
     gold_offsets, gold_commits = delta_source_offsets(gold_ck), commit_times(gold_ck)
     rows = []
     for raw in sorted(paths.raw.glob("*.json")):

@@ -2,7 +2,7 @@
 
 Input: a query's checkpoint folder or a Delta table folder. Output: per micro-batch, the time it
 became visible (its commit), the raw files it read (file source) or the Delta versions it consumed
-(Delta source), and the table version its Delta sink committed. ``latency`` chains these to time
+(Delta source); ``clickstream.batch_commits`` gives the table version each batch committed. ``latency`` chains these to time
 one raw file from landing to bronze, silver and gold.
 """
 
@@ -74,23 +74,6 @@ def consumed_through(offset: Mapping) -> int:
     """
     version = int(offset["reservoirVersion"])
     return version if int(offset["index"]) == END_INDEX else version - 1
-
-
-def query_id(checkpoint: Path) -> str:
-    """The streaming query's id (also the ``appId`` its Delta sink commits under)."""
-    return json.loads((checkpoint / "metadata").read_text())["id"]
-
-
-def sink_versions(table: Path, app_id: str) -> dict[int, tuple[int, float]]:
-    """Batch id -> (table version, commit time) of each commit a Delta streaming sink made."""
-    versions = {}
-    for path in (table / "_delta_log").glob("*.json"):
-        version = int(path.stem)
-        for line in path.read_text().splitlines():
-            txn = json.loads(line).get("txn") if '"txn"' in line else None
-            if txn and txn["appId"] == app_id:
-                versions[int(txn["version"])] = (version, path.stat().st_mtime)
-    return versions
 
 
 def first_batch_covering(

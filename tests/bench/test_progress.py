@@ -14,7 +14,6 @@ from clickstream.bench.progress import (
     file_source_batches,
     first_batch_covering,
     percentile,
-    sink_versions,
 )
 
 
@@ -55,17 +54,6 @@ def test_silver_batch_covering_a_bronze_version(tmp_path):
     assert first_batch_covering(offsets, committed, 2) == 0
     assert first_batch_covering(offsets, committed, 5) == 2  # batch 1 may have read part of 5
     assert first_batch_covering(offsets, committed, 8) is None
-
-
-def test_sink_versions_keep_only_the_query_commits(tmp_path):
-    log = tmp_path / "_delta_log"
-    write_lines(log / f"{0:020}.json", '{"commitInfo":{}}', '{"metaData":{}}')
-    write_lines(log / f"{1:020}.json", '{"txn":{"appId":"q1","version":0}}', '{"add":{}}')
-    write_lines(log / f"{2:020}.json", '{"txn":{"appId":"other","version":0}}')
-    write_lines(log / f"{3:020}.json", '{"txn":{"appId":"q1","version":1}}')
-
-    versions = sink_versions(tmp_path, "q1")
-    assert {batch: version for batch, (version, _) in versions.items()} == {0: 1, 1: 3}
 
 
 def test_percentile_is_nearest_rank():

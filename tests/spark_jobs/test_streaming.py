@@ -142,3 +142,82 @@ def test_every_batch_reaches_the_metrics_store_with_its_phases(spark, tmp_path):
         (2, 3, 3),
     ]
     assert all("addBatch" in r["phase_ms"] and r["batch_duration_ms"] > 0 for r in records)
+
+
+@pytest.mark.parametrize(
+    ("first_writer", "deduplicated"),
+    [("append_batches", False), ("delta_sink", False), ("append_batches", True)],
+)
+def test_a_batch_replayed_after_a_crash_is_not_appended_twice(
+    spark, tmp_path, first_writer, deduplicated
+):
+    """A crash between the Delta commit and the checkpoint's commit: Spark replays the batch on
+    restart and the table already holds it. Also for a table Delta's own sink wrote before, and
+    for a stateful query (Spark requires the replayed batch's state to be committed)."""
+    from clickstream.streaming import Trigger, write_delta_stream
+
+    source = tmp_path / "lines"
+    source.mkdir()
+    for number in range(3):
+        part = source / f"part{number}.txt"
+        part.write_text("".join(f"{number}-{i}\n" for i in range(2)))
+        os.utime(part, (1_700_000_000 + number, 1_700_000_000 + number))
+    table, checkpoint = tmp_path / "table", tmp_path / "checkpoint"
+
+    def lines():
+        read = spark.readStream.format("text").option("maxFilesPerTrigger", 1).load(str(source))
+        return read.dropDuplicates(["value"]) if deduplicated else read
+
+    def run_appends():
+        write_delta_stream(
+            lines(),
+            name="replayed",
+            table_path=table,
+            checkpoint=checkpoint,
+            trigger=Trigger(available_now=True),
+        ).awaitTermination()
+
+    if first_writer == "delta_sink":
+        lines().writeStream.format("delta").option("checkpointLocation", str(checkpoint)).trigger(
+            availableNow=True
+        ).start(str(table)).awaitTermination()
+    else:
+        run_appends()
+    versions = len(list((table / "_delta_log").glob("*.json")))
+    for name in ("2", ".2.crc"):  # batch 2 in the table, not in the checkpoint
+        (checkpoint / "commits" / name).unlink()
+
+    run_appends()
+
+    rows = sorted(row.value for row in spark.read.format("delta").load(str(table)).collect())
+    assert rows == [f"{n}-{i}" for n in range(3) for i in range(2)]
+    assert len(list((table / "_delta_log").glob("*.json"))) == versions  # nothing committed
+    assert (checkpoint / "commits" / "2").exists()  # the replayed batch completed
+
+
+def test_an_error_inside_a_batch_function_is_reported_by_its_cause(spark, tmp_path):
+    from clickstream.streaming import first_line
+
+    source = tmp_path / "lines"
+    source.mkdir()
+    (source / "part.txt").write_text("abc\n")
+    lines = spark.readStream.format("text").load(str(source))
+
+    def refuse(batch, batch_id):
+        raise ValueError(f"batch {batch_id} refused")
+
+    python_error = lines.writeStream.foreachBatch(refuse).trigger(availableNow=True).start()
+    spark_error = (
+        lines.selectExpr("cast(value as int) as number")
+        .writeStream.foreachBatch(lambda batch, _: batch.write.format("noop").mode("append").save())
+        .trigger(availableNow=True)
+        .start()
+    )
+    messages = []
+    for query in (python_error, spark_error):
+        with pytest.raises(Exception) as caught:
+            query.awaitTermination()
+        messages.append(first_line(caught.value))
+
+    assert messages[0].endswith("terminated with exception: ValueError: batch 0 refused")
+    assert "terminated with exception: [CAST_INVALID_INPUT] The value 'abc'" in messages[1]

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clickstream.parsing import json_text, parse_events
+from clickstream.parsing import json_text, parse_events, with_column_computed_once
 from clickstream.schema import (
     CORRUPT_RECORD_COLUMN,
     EVENT_FIELDS,
@@ -54,12 +54,12 @@ class ValidationSettings:
     max_future_minutes: int = 60
 
 
-def parse_rules() -> list[tuple[str, Column]]:
-    """(code, broken-if) for lines that did not parse into the schema."""
+def is_json_object() -> Column:
+    """Whether a line that did not parse into the schema is a JSON object all the same (null for
+    lines that parsed): re-read with every field as a string, it parses if only a type was wrong."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
-    # Re-read the line with every field as a string: if that works, only a type was wrong.
     as_strings = StructType(
         [StructField(name, StringType()) for name in EVENT_FIELDS]
         + [StructField(CORRUPT_RECORD_COLUMN, StringType())]
@@ -67,7 +67,15 @@ def parse_rules() -> list[tuple[str, Column]]:
     loose = F.from_json(
         json_text(), as_strings, {"columnNameOfCorruptRecord": CORRUPT_RECORD_COLUMN}
     )
-    is_object = loose.isNotNull() & loose[CORRUPT_RECORD_COLUMN].isNull()
+    return F.when(~F.col("parsed_ok"), loose.isNotNull() & loose[CORRUPT_RECORD_COLUMN].isNull())
+
+
+def parse_rules() -> list[tuple[str, Column]]:
+    """(code, broken-if) for lines that did not parse into the schema (``is_json_object`` read as
+    the column ``json_object``)."""
+    from pyspark.sql import functions as F
+
+    is_object = F.col("json_object")
     blank = F.trim(F.col("raw_line")) == ""
     unparsed = ~F.col("parsed_ok")
     return [
@@ -114,12 +122,13 @@ def with_rejection_reasons(bronze: DataFrame, settings: ValidationSettings) -> D
     """bronze rows -> parsed rows + ``event_time`` + ``rejection_reasons`` (array of codes)."""
     from pyspark.sql import functions as F
 
-    with_time = parse_events(bronze).withColumn(
-        "event_time", F.try_to_timestamp(F.col("timestamp"))
-    )
+    parsed_events = with_column_computed_once(parse_events(bronze), "json_object", is_json_object())
+    with_time = parsed_events.withColumn("event_time", F.try_to_timestamp(F.col("timestamp")))
     parsed = F.col("parsed_ok")
     checks = [F.when(broken, F.lit(code)) for code, broken in parse_rules()]
     checks.append(F.when(~F.is_valid_utf8("raw_line"), F.lit("invalid_utf8")))
     checks += [F.when(parsed & broken, F.lit(code)) for code, broken in field_rules(settings)]
-    reasons = F.filter(F.array(*checks), lambda code: code.isNotNull())
-    return with_time.withColumn("rejection_reasons", reasons)
+    # array_except drops the nulls of rules not broken (codes are distinct): unlike a ``filter``
+    # lambda, it compiles to Java code with the rest of the row's expressions.
+    reasons = F.array_except(F.array(*checks), F.array(F.lit(None).cast("string")))
+    return with_time.withColumn("rejection_reasons", reasons).drop("json_object")

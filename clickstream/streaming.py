@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("clickstream.streaming")
 
-DEFAULT_INTERVAL = "10 seconds"
+DEFAULT_INTERVAL = "2 seconds"
 STOP_WAIT_SECONDS = 120
 
 

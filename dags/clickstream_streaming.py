@@ -55,7 +55,7 @@ with DAG(
         "out_of_order_rate": rate(0.0, "Out-of-order events (rate per event)"),
         "malformed_rate": rate(0.0, "Malformed lines (rate per event)"),
         "trigger_interval_seconds": Param(
-            10, type="integer", minimum=1, maximum=3600, title="Micro-batch trigger interval (s)"
+            2, type="integer", minimum=1, maximum=3600, title="Micro-batch trigger interval (s)"
         ),
         "gold_models": Param(
             MODELS,

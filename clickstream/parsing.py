@@ -46,13 +46,10 @@ def parse_events(bronze: DataFrame) -> DataFrame:
         event_spark_schema(),
         {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD_COLUMN},
     )
-    return (
-        with_column_computed_once(bronze.select(*BRONZE_COLUMNS), "parsed", parsed)
-        .select(
-            *(F.col(f"parsed.{name}").alias(name) for name in EVENT_FIELDS),
-            (F.col("parsed").isNotNull() & F.col(f"parsed.{CORRUPT_RECORD_COLUMN}").isNull()).alias(
-                "parsed_ok"
-            ),
-            *BRONZE_COLUMNS,
-        )
+    return with_column_computed_once(bronze.select(*BRONZE_COLUMNS), "parsed", parsed).select(
+        *(F.col(f"parsed.{name}").alias(name) for name in EVENT_FIELDS),
+        (F.col("parsed").isNotNull() & F.col(f"parsed.{CORRUPT_RECORD_COLUMN}").isNull()).alias(
+            "parsed_ok"
+        ),
+        *BRONZE_COLUMNS,
     )

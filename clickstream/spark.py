@@ -44,6 +44,10 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
         "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(
             settings.shuffle_partitions
         ),
+        # Partitioned writes keep up to this many files open per task instead of sorting each
+        # batch by its partition column first (a batch spans one or two dates): bronze catch-up of
+        # 1,000,000 lines 6.6-7.9 s -> 5.4-5.5 s (README, performance section).
+        "spark.sql.maxConcurrentOutputFileWriters": "8",
         "spark.ui.enabled": str(settings.ui_enabled).lower(),
         "spark.ui.showConsoleProgress": "false",
     }

@@ -136,11 +136,11 @@ def lock_checkpoints(stack: ExitStack, checkpoints: Iterable[Path]) -> None:
 def append_batches(table_path: Path, checkpoint: Path, partition_by: Sequence[str] = ()):
     """foreachBatch function: append each batch to the Delta table at ``table_path`` exactly once.
 
-    Each append is tagged with the query's id and batch id (``batch_commits``); a batch the table
-    already holds (Spark replays the last batch after a crash between the Delta commit and the
-    checkpoint's): it is still run, into the ``noop`` sink, so that stateful operators commit the
-    state of that batch as Spark requires, but nothing is written. Input: the batch DataFrame and
-    its id. Output: one Delta commit.
+    Each append is tagged with the query's id and batch id (``batch_commits``). Spark replays the
+    last batch after a crash between the Delta commit and the checkpoint's; when the table already
+    holds it, it runs into the ``noop`` sink instead, so that stateful operators commit that batch's
+    state as Spark requires, and nothing is appended. Input: the batch DataFrame and its id.
+    Output: one Delta commit (none for a replayed batch).
     """
     query: list[str] = []  # its id, read from the checkpoint on the first batch
 

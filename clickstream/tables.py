@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clickstream.bronze import BRONZE_PARTITION_COLUMN, BRONZE_STATS_COLUMNS, to_bronze
 from clickstream.config import LakehousePaths
+from clickstream.maintenance import has_commit
 from clickstream.silver import (
     QUARANTINE_PARTITION_COLUMN,
     add_missing_constraints,
@@ -37,16 +39,6 @@ def is_delta_table(spark: SparkSession, path: str) -> bool:
     return DeltaTable.isDeltaTable(spark, path)
 
 
-def has_committed_table(spark: SparkSession, path: str) -> bool:
-    """Whether a Delta table is at ``path`` now. Reading it refreshes the log: ``isDeltaTable`` alone
-    answers from a cached snapshot, stale when another job has just created the table."""
-    try:
-        spark.read.format("delta").load(path).schema  # noqa: B018 (resolving the table is the check)
-    except Exception:
-        return False
-    return True
-
-
 CREATION_RACE_SECONDS = 60  # how long a job that lost a creation race waits for the winner's commit
 
 
@@ -63,7 +55,7 @@ def ensure_table(spark: SparkSession, path: str, create: Callable[[], None]) -> 
         log.info("created Delta table %s", path)
     except Exception:
         deadline = time.monotonic() + CREATION_RACE_SECONDS
-        while not has_committed_table(spark, path):
+        while not has_commit(Path(path)):  # from the log's file names: no cached snapshot
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)

@@ -127,10 +127,36 @@ class CheckpointLock:
             self._fd = None
 
 
+# Spark writes each entry of a checkpoint's logs as ``.<batch>.<uuid>.tmp`` (with a checksum
+# ``..<batch>.<uuid>.tmp.crc``), then renames it; a kill between the two leaves them behind.
+ORPHANED_LOG_FILE = re.compile(r"^\.{1,2}\d+\.[0-9a-f-]+\.tmp(\.crc)?$")
+CHECKPOINT_LOGS = ("offsets", "commits")
+
+
+def remove_orphaned_log_files(checkpoint: Path) -> list[Path]:
+    """Delete the temporary log files a killed query left in ``checkpoint``; return them.
+
+    Spark never reads them, but Spark 4.2 refuses to start a query whose first batch was never
+    logged while its offsets folder holds anything (``STATE_STORE_CHECKPOINT_LOCATION_NOT_EMPTY``).
+    Call it only under the checkpoint's lock: a running writer's file would look the same.
+    """
+    removed = []
+    for log_dir in (checkpoint / name for name in CHECKPOINT_LOGS):
+        if log_dir.is_dir():
+            for path in sorted(log_dir.iterdir()):
+                if ORPHANED_LOG_FILE.match(path.name):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return removed
+
+
 def lock_checkpoints(stack: ExitStack, checkpoints: Iterable[Path]) -> None:
-    """Take every lock in ``checkpoints`` on ``stack``, or fail before starting anything."""
+    """Take every lock in ``checkpoints`` on ``stack``, or fail before starting anything; then
+    clear what a killed predecessor left half-written in each (``remove_orphaned_log_files``)."""
     for checkpoint in checkpoints:
         stack.enter_context(CheckpointLock(checkpoint))
+        for path in remove_orphaned_log_files(checkpoint):
+            log.warning("removed %s, left half-written by a killed job", path)
 
 
 def append_batches(table_path: Path, checkpoint: Path, partition_by: Sequence[str] = ()):

@@ -338,7 +338,12 @@ def stop_after_current_batch(query: StreamingQuery) -> None:
     query.stop()
 
 
-FOREACH_BATCH_WRAPPER = "[FOREACH_BATCH_USER_FUNCTION_ERROR]"
+# Wrappers of an error raised inside a foreachBatch function: Spark's, and py4j's when the call
+# into Python failed (seen once for a gold MERGE, its cause cut from the log by the wrapper).
+BATCH_FUNCTION_WRAPPERS = (
+    "[FOREACH_BATCH_USER_FUNCTION_ERROR]",
+    "An exception was raised by the Python Proxy.",
+)
 # "ValueError: ...", ": org.apache.spark.SparkException: [...]", "Caused by: java.io...: ..."
 EXCEPTION_LINE = re.compile(r"^(?:Caused by: |: )?([\w.$]+(?:Exception|Error)): (.*)$")
 
@@ -350,8 +355,11 @@ def first_line(error: Exception) -> str:
     Java stack trace in the message: the wrapper is replaced by the innermost exception's message.
     """
     lines = str(error).strip().splitlines() or [type(error).__name__]
-    head, wrapper, _ = lines[0].partition(FOREACH_BATCH_WRAPPER)
-    if not wrapper:
+    for wrapper in BATCH_FUNCTION_WRAPPERS:
+        head, found, _ = lines[0].partition(wrapper)
+        if found:
+            break
+    else:
         return lines[0]
     end = lines.index("=== Streaming Query ===") if "=== Streaming Query ===" in lines else None
     exceptions = [match for match in map(EXCEPTION_LINE.match, lines[1:end]) if match]

@@ -285,3 +285,23 @@ def test_only_half_written_log_files_are_removed(tmp_path):
     assert sorted(p.name for p in (tmp_path / "commits").iterdir()) == sorted(
         ["0", ".0.crc", "notes.tmp"]
     )
+
+
+def test_an_error_through_the_python_proxy_is_reported_by_its_cause():
+    """py4j's wrapper when a call into the batch function failed: the innermost exception wins."""
+    from clickstream.streaming import first_line
+
+    message = "\n".join(
+        [
+            "An exception was raised by the Python Proxy. Return Message: Traceback (most recent "
+            "call last):",
+            '  File "/venv/py4j/clientserver.py", line 644, in _call_proxy',
+            "    return_value = getattr(self.pool[obj_id], method)(*params)",
+            "py4j.protocol.Py4JJavaError: An error occurred while calling o812.execute.",
+            ": org.apache.spark.SparkException: [DELTA_CONCURRENT_APPEND] Files were added.",
+            "\tat org.apache.spark.sql.delta.OptimisticTransaction.commit(x.scala:1)",
+        ]
+    )
+
+    assert first_line(RuntimeError(message)) == "[DELTA_CONCURRENT_APPEND] Files were added."
+    assert first_line(RuntimeError("plain\nsecond")) == "plain"

@@ -15,8 +15,10 @@ from tests.reliability import report as reliability
 # The Spark jobs the tests start as separate processes (spark_jobs/*.py, spark-submit, Airflow
 # tasks) live seconds to minutes: with the C1 compiler alone and the serial collector they start
 # with ~35% less CPU (bronze then silver, available-now, on 3,000 events: 61-71 -> 38-45 CPU s).
-# The session of the test process itself keeps the JVM's defaults.
-CHILD_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# C1 alone also shrinks the JVM's default code cache from 240 to 48 MB, which a long catch-up
+# filled ("VirtualMachineError: Out of space in CodeCache for adapters" in test_downtime): the
+# default size is kept. The session of the test process itself keeps the JVM's defaults.
+CHILD_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -125,7 +125,7 @@ def ensure_model_table(spark: SparkSession, frame: DataFrame, model: Model, tabl
     """Create the model's empty Delta table from the frame's schema, so downstream can stream it."""
     partitions = model.config.partition_by
     ensure_table(
-        spark, str(table), lambda: create_empty_table(spark, str(table), frame.schema, partitions)
+        str(table), lambda: create_empty_table(spark, str(table), frame.schema, partitions)
     )
 
 

@@ -52,8 +52,12 @@ def has_commit(table: Path) -> bool:
     """Whether ``table`` has committed a version: a commit, checksum or checkpoint file named by
     its version in ``_delta_log`` (a job creating the table has the folder before its first commit
     lands; the commit is written under a hidden temporary name, then renamed)."""
-    log = table / "_delta_log"
-    return log.is_dir() and any(entry.name[:20].isdigit() for entry in log.iterdir())
+    return holds_commit(table / "_delta_log")
+
+
+def holds_commit(delta_log: Path) -> bool:
+    """Whether the log folder ``delta_log`` holds a file named by a version (see ``has_commit``)."""
+    return delta_log.is_dir() and any(entry.name[:20].isdigit() for entry in delta_log.iterdir())
 
 
 def delta_tables(paths: LakehousePaths) -> dict[str, Path]:

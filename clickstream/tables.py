@@ -8,14 +8,17 @@ them, so the DDL never drifts from the code.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clickstream.bronze import BRONZE_PARTITION_COLUMN, BRONZE_STATS_COLUMNS, to_bronze
 from clickstream.config import LakehousePaths
-from clickstream.maintenance import has_commit
+from clickstream.errors import ClickstreamError
+from clickstream.maintenance import has_commit, holds_commit
 from clickstream.silver import (
     QUARANTINE_PARTITION_COLUMN,
     add_missing_constraints,
@@ -40,26 +43,55 @@ def is_delta_table(spark: SparkSession, path: str) -> bool:
 
 
 CREATION_RACE_SECONDS = 60  # how long a job that lost a creation race waits for the winner's commit
+ABANDONED_CREATION_SECONDS = 15  # a log without a commit, untouched this long: its creator died
 
 
-def ensure_table(spark: SparkSession, path: str, create: Callable[[], None]) -> None:
-    """Run ``create`` unless a Delta table is at ``path``; losing a creation race is fine.
+def ensure_table(path: str, create: Callable[[], None]) -> None:
+    """Run ``create`` until a Delta table is committed at ``path``; racing creators are fine.
 
-    The loser can fail while the winner's first commit is still in flight (Delta refuses a location
-    that holds a ``_delta_log`` folder without a commit): it waits for that commit, then goes on.
+    Delta makes ``_delta_log`` before the first commit, and refuses (or, for ``if not exists``,
+    silently skips) a creation over one. Such a log is another job's creation in flight (wait for
+    its commit) or one killed midway, which nothing will ever commit: once untouched for
+    ``ABANDONED_CREATION_SECONDS`` it is removed and the table created afresh.
     """
-    if is_delta_table(spark, path):
+    table = Path(path)
+    deadline = time.monotonic() + CREATION_RACE_SECONDS
+    while not has_commit(table):  # from the log's file names: no cached snapshot
+        remove_abandoned_creation(table)
+        try:
+            create()
+        except Exception:
+            if not (table / "_delta_log").is_dir() or time.monotonic() > deadline:
+                raise  # not a race, or one nobody finishes
+        if has_commit(table):
+            log.info("Delta table %s is created", path)
+            return
+        if time.monotonic() > deadline:
+            raise ClickstreamError(
+                f"Delta table {path} got no first commit in {CREATION_RACE_SECONDS} s"
+            )
+        time.sleep(0.5)
+
+
+def remove_abandoned_creation(table: Path) -> None:
+    """Remove ``table``'s ``_delta_log`` if it holds no commit and nothing touched it for
+    ``ABANDONED_CREATION_SECONDS``. Moved aside first, so a commit landing meanwhile is put back."""
+    delta_log = table / "_delta_log"
+    if not delta_log.is_dir() or has_commit(table):
         return
     try:
-        create()
-        log.info("created Delta table %s", path)
-    except Exception:
-        deadline = time.monotonic() + CREATION_RACE_SECONDS
-        while not has_commit(Path(path)):  # from the log's file names: no cached snapshot
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-        log.info("Delta table %s was created by another job meanwhile", path)
+        touched = max(entry.stat().st_mtime for entry in [delta_log, *delta_log.iterdir()])
+    except FileNotFoundError:  # a file renamed under us: the creator is alive
+        return
+    if time.time() - touched < ABANDONED_CREATION_SECONDS:
+        return
+    aside = table / f"_abandoned_delta_log.{uuid.uuid4().hex}"
+    delta_log.rename(aside)
+    if holds_commit(aside):  # committed after all
+        aside.rename(delta_log)
+        return
+    shutil.rmtree(aside)
+    log.warning("removed %s: a creation killed before its first commit", delta_log)
 
 
 def empty_bronze(spark: SparkSession) -> DataFrame:
@@ -100,13 +132,13 @@ def create_quarantine_table(spark: SparkSession, path: str) -> None:
 
 def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:
     path = str(paths.bronze)
-    ensure_table(spark, path, lambda: create_bronze_table(spark, path))
+    ensure_table(path, lambda: create_bronze_table(spark, path))
 
 
 def ensure_silver_exists(spark: SparkSession, paths: LakehousePaths) -> None:
     """Silver, for its readers: created (with constraints) if missing, left alone otherwise."""
     silver = str(paths.silver)
-    ensure_table(spark, silver, lambda: create_silver_table(spark, silver))
+    ensure_table(silver, lambda: create_silver_table(spark, silver))
 
 
 def ensure_silver_tables(spark: SparkSession, paths: LakehousePaths) -> None:
@@ -114,7 +146,7 @@ def ensure_silver_tables(spark: SparkSession, paths: LakehousePaths) -> None:
     ensure_silver_exists(spark, paths)
     add_missing_constraints(spark, str(paths.silver))
     quarantine = str(paths.quarantine)
-    ensure_table(spark, quarantine, lambda: create_quarantine_table(spark, quarantine))
+    ensure_table(quarantine, lambda: create_quarantine_table(spark, quarantine))
 
 
 def prepare_lakehouse(spark: SparkSession, paths: LakehousePaths) -> None:

@@ -163,25 +163,26 @@ def append_batches(table_path: Path, checkpoint: Path, partition_by: Sequence[st
     """foreachBatch function: append each batch to the Delta table at ``table_path`` exactly once.
 
     Each append is tagged with the query's id and batch id (``batch_commits``). Spark replays the
-    last batch after a crash between the Delta commit and the checkpoint's; when the table already
-    holds it, it runs into the ``noop`` sink instead, so that stateful operators commit that batch's
-    state as Spark requires, and nothing is appended. Input: the batch DataFrame and its id.
+    last batch after a crash between the Delta commit and the checkpoint's, as the restarted
+    query's first batch (the only one checked: later batches skip reading the log). When the table
+    already holds it, it runs into the ``noop`` sink instead, so that stateful operators commit that
+    batch's state as Spark requires, and nothing is appended. Input: the batch DataFrame and its id.
     Output: one Delta commit (none for a replayed batch).
     """
     query: list[str] = []  # its id, read from the checkpoint on the first batch
 
     def append(batch: DataFrame, batch_id: int) -> None:
-        if not query:
+        if not query:  # only a query's first batch since it started can be a replay
             query.append(batch_commits.query_id(checkpoint))
-        last = batch_commits.last_batch(table_path, query[0])
-        if last is not None and last >= batch_id:
-            log.warning(
-                "%s already holds batch %d (replayed after a crash): not appended again",
-                table_path,
-                batch_id,
-            )
-            batch.write.format("noop").mode("overwrite").save()
-            return
+            last = batch_commits.last_batch(table_path, query[0])
+            if last is not None and last >= batch_id:
+                log.warning(
+                    "%s already holds batch %d (replayed after a crash): not appended again",
+                    table_path,
+                    batch_id,
+                )
+                batch.write.format("noop").mode("overwrite").save()
+                return
         writer = batch.write.format("delta").mode("append")
         if partition_by:
             writer = writer.partitionBy(*partition_by)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from clickstream.config import LakehousePaths
 from clickstream.errors import ClickstreamError
+from clickstream.generator.writer import write_atomically
 from clickstream.models import Model, Project
 from clickstream.streaming import Trigger, first_line, write_delta_stream
 from clickstream.tables import create_empty_table, ensure_silver_exists, ensure_table
@@ -100,9 +101,13 @@ def stored_fingerprint(checkpoint: Path) -> str | None:
 
 
 def record_fingerprint(checkpoint: Path, model: Model) -> None:
+    """Write the model's fingerprint into its checkpoint, atomically: a job killed meanwhile
+    leaves the old file or the new one, never a half-written one that blocks every restart."""
     checkpoint.mkdir(parents=True, exist_ok=True)
     document = {"model": model.name, "fingerprint": model.fingerprint, **model.config.as_dict()}
-    (checkpoint / FINGERPRINT_FILE).write_text(json.dumps(document, indent=2) + "\n")
+    write_atomically(
+        checkpoint / FINGERPRINT_FILE, (json.dumps(document, indent=2) + "\n").encode()
+    )
 
 
 def check_fingerprints(paths: LakehousePaths, models: Sequence[Model]) -> None:

@@ -86,7 +86,10 @@ def remove_abandoned_creation(table: Path) -> None:
     if time.time() - touched < ABANDONED_CREATION_SECONDS:
         return
     aside = table / f"_abandoned_delta_log.{uuid.uuid4().hex}"
-    delta_log.rename(aside)
+    try:
+        delta_log.rename(aside)
+    except FileNotFoundError:  # another job is removing it
+        return
     if holds_commit(aside):  # committed after all
         aside.rename(delta_log)
         return

@@ -85,3 +85,20 @@ def test_java_options_from_environment_reach_driver_and_executors():
     for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
         assert conf[key].startswith("-Dlog4j2.configurationFile=file:")
         assert conf[key].endswith(f" {options} -Dhttp.proxyPort=1")
+        assert "-XX:+UseParallelGC" not in conf[key]  # the JVM refuses two collectors
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("", "-XX:+UseParallelGC"),
+        ("-Xss4m", "-XX:+UseParallelGC -Xss4m"),
+        ("-XX:+UseG1GC -Xss4m", "-XX:+UseG1GC -Xss4m"),
+        ("-XX:+UseZGC", "-XX:+UseZGC"),
+        ("-XX:+UseStringDeduplication", "-XX:+UseParallelGC -XX:+UseStringDeduplication"),
+    ],
+)
+def test_jvm_options_get_the_default_collector_unless_they_choose_one(options, expected):
+    from clickstream.spark import with_default_collector
+
+    assert with_default_collector(options) == expected

@@ -51,3 +51,12 @@ def test_jvm_network_is_closed(spark, offline_proxy_port):
     url = jvm.java.net.URL("https://example.org/")
     with pytest.raises(Exception, match=r"(?i)connect"):
         url.openStream().close()
+
+
+def test_jvm_runs_the_default_garbage_collector(spark):
+    """Nothing in the test session chooses a collector, so its JVM runs the throughput one."""
+    jvm = spark.sparkContext._jvm
+    beans = jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+    names = {beans.get(i).getName() for i in range(beans.size())}
+
+    assert names == {"PS Scavenge", "PS MarkSweep"}

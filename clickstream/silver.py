@@ -160,9 +160,3 @@ def add_missing_constraints(spark: SparkSession, path: str) -> None:
             except Exception:
                 if f"delta.constraints.{name}" not in properties():  # not added by another job
                     raise
-
-
-def ensure_silver_table(spark: SparkSession, path: str) -> None:
-    """The silver table at ``path`` exists with every constraint of ``SILVER_CONSTRAINTS``."""
-    create_silver_table(spark, path)
-    add_missing_constraints(spark, path)

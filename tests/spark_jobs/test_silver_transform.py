@@ -11,14 +11,15 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from clickstream.bronze import to_bronze
+from clickstream.config import resolve_paths
 from clickstream.silver import (
     SILVER_COLUMNS,
     SILVER_CONSTRAINTS,
     drop_duplicate_events,
-    ensure_silver_table,
     to_quarantine,
     to_silver,
 )
+from clickstream.tables import ensure_silver_tables
 from clickstream.validation import ValidationSettings, with_rejection_reasons
 
 
@@ -82,9 +83,10 @@ def test_duplicates_keep_one_row_per_event_id(spark):
 
 
 def test_silver_table_constraints_reject_bad_rows(spark, tmp_path):
-    path = str(tmp_path / "silver")
-    ensure_silver_table(spark, path)
-    ensure_silver_table(spark, path)  # idempotent
+    paths = resolve_paths({"root": tmp_path}, environ={})
+    path = str(paths.silver)
+    ensure_silver_tables(spark, paths)
+    ensure_silver_tables(spark, paths)  # idempotent
     good = to_silver(validated(spark, purchase("e1")))
     good.write.format("delta").mode("append").save(path)
 
@@ -98,10 +100,11 @@ def test_silver_table_constraints_reject_bad_rows(spark, tmp_path):
 
 
 def test_an_older_silver_table_gets_the_constraints_it_lacks(spark, tmp_path):
-    path = str(tmp_path / "silver")
+    paths = resolve_paths({"root": tmp_path}, environ={})
+    path = str(paths.silver)
     to_silver(validated(spark, purchase("e1"))).write.format("delta").save(path)  # none
 
-    ensure_silver_table(spark, path)
+    ensure_silver_tables(spark, paths)
 
     properties = {row.key for row in spark.sql(f"show tblproperties delta.`{path}`").collect()}
     assert {f"delta.constraints.{name}" for name in SILVER_CONSTRAINTS} <= properties

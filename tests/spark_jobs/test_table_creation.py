@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -59,3 +62,52 @@ def test_a_failing_creation_without_a_race_is_raised_at_once(tmp_path):
     with pytest.raises(ValueError, match="no such column type"):
         tables.ensure_table(str(tmp_path / "table"), create)
     assert time.monotonic() - started < 1
+
+
+def abandoned_log(path):
+    """A table folder as a creator killed before its first commit leaves it, long untouched."""
+    delta_log = path / "_delta_log"
+    delta_log.mkdir(parents=True)
+    (delta_log / ".00000000000000000000.json.0c1f.tmp").write_text("{")
+    long_ago = time.time() - 10 * tables.ABANDONED_CREATION_SECONDS
+    for entry in [*delta_log.iterdir(), delta_log]:
+        os.utime(entry, (long_ago, long_ago))
+    return delta_log
+
+
+def test_two_jobs_clearing_the_same_abandoned_log_remove_it_once_without_failing(
+    tmp_path, monkeypatch, caplog
+):
+    delta_log = abandoned_log(tmp_path / "table")
+    real_rename = Path.rename
+    competitor_ran = []
+
+    def rename_after_the_competitor(self, target):
+        if self == delta_log and not competitor_ran:
+            competitor_ran.append(True)
+            tables.remove_abandoned_creation(delta_log.parent)  # it wins the rename
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename_after_the_competitor)
+    with caplog.at_level(logging.WARNING, logger=tables.log.name):
+        tables.remove_abandoned_creation(delta_log.parent)
+
+    assert competitor_ran
+    assert list(delta_log.parent.iterdir()) == []  # removed, nothing left aside
+    assert sum("removed" in record.message for record in caplog.records) == 1
+
+
+def test_a_first_commit_landing_as_the_log_is_moved_aside_is_put_back(tmp_path, monkeypatch):
+    delta_log = abandoned_log(tmp_path / "table")
+    real_rename = Path.rename
+
+    def rename_after_the_commit(self, target):
+        if self == delta_log:  # the creator was slow, not dead: its commit lands now
+            write_deltalake(str(delta_log.parent), pa.table({"id": [1]}))
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename_after_the_commit)
+    tables.remove_abandoned_creation(delta_log.parent)
+
+    assert tables.has_commit(delta_log.parent)
+    assert [entry.name for entry in delta_log.parent.iterdir() if entry.is_dir()] == ["_delta_log"]

@@ -74,14 +74,17 @@ def run_bronze(backlog: Path, work: Path, events: int) -> dict:
     }
 
 
-def run_pipeline(backlog: Path, work: Path, events: int) -> dict:
-    paths = lakehouse(work / "pipeline", raw=backlog)
-    args = ["pipeline", "run", *path_flags(paths), "--available-now"]
-    with ResourceSampler() as sampler:
-        process_seconds = run(args, work / "pipeline.log")
-    queries = [("bronze", "bronze"), ("silver", "silver"), ("quarantine", "quarantine")]
+def pipeline_queries(paths: LakehousePaths) -> list[tuple[str, str]]:
+    """(query name, checkpoint name) of every query a pipeline run on ``paths`` started."""
+    layers = [("bronze", "bronze"), ("silver", "silver"), ("quarantine", "quarantine")]
+    return [*layers, *gold_queries(paths)]
+
+
+def pipeline_window(paths: LakehousePaths) -> tuple[float, dict[str, dict]]:
+    """(seconds from the first query's first batch start to the last commit of any query, each
+    query's window relative to that first start) of a finished pipeline run on ``paths``."""
     stages = {}
-    for query, checkpoint in [*queries, *gold_queries(paths)]:
+    for query, checkpoint in pipeline_queries(paths):
         if metrics.read_batches(paths.metrics, query):
             start, end, rows = query_window(paths, query, checkpoint)
             stages[query] = {"start": start, "end": end, "rows_out": rows}
@@ -93,7 +96,15 @@ def run_pipeline(backlog: Path, work: Path, events: int) -> dict:
             round(stage["start"] - first, 2),
             round(stage["end"] - first, 2),
         )
-    seconds = last - first
+    return last - first, stages
+
+
+def run_pipeline(backlog: Path, work: Path, events: int) -> dict:
+    paths = lakehouse(work / "pipeline", raw=backlog)
+    args = ["pipeline", "run", *path_flags(paths), "--available-now"]
+    with ResourceSampler() as sampler:
+        process_seconds = run(args, work / "pipeline.log")
+    seconds, stages = pipeline_window(paths)
     return {
         "events": events,
         "query_seconds": round(seconds, 2),

@@ -2,7 +2,9 @@
 
 Input: raw JSON-lines files in the raw folder (read as text, one row per line, so empty and
 unparseable lines are kept too). Output: the bronze Delta table, one row per raw line, columns
-``BRONZE_COLUMNS``: ``raw_line`` (the line exactly as it arrived), ``source_file``,
+``BRONZE_COLUMNS``: ``raw_line`` (the line as it arrived, as text), ``raw_bytes`` (the line's exact
+bytes when they are not UTF-8, null otherwise: ``raw_line`` then holds them with each invalid
+sequence replaced by U+FFFD, so every Delta reader can read the table), ``source_file``,
 ``source_modified_at``, ``ingestion_timestamp`` and the partition column ``ingestion_date``.
 
 Bronze does not parse: it is the audit log of what arrived when, and a replay source that a parser
@@ -20,11 +22,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 BRONZE_PARTITION_COLUMN = "ingestion_date"
 BRONZE_COLUMNS = (
     "raw_line",
+    "raw_bytes",
     "source_file",
     "source_modified_at",
     "ingestion_timestamp",
@@ -37,12 +40,24 @@ BRONZE_STATS_COLUMNS = "source_file,source_modified_at,ingestion_timestamp"
 RAW_FILE_GLOB = "*.json"
 
 
+def readable_text(line: Column) -> tuple[Column, Column]:
+    """A line read as text -> (valid UTF-8 text, its exact bytes if they are not UTF-8 else null)."""
+    from pyspark.sql import functions as F
+
+    valid = F.is_valid_utf8(line)
+    return F.when(valid, line).otherwise(F.make_valid_utf8(line)), F.when(
+        ~valid, line.cast("binary")
+    )
+
+
 def to_bronze(raw_lines: DataFrame) -> DataFrame:
     """(raw_line, source_file, source_modified_at) -> bronze rows (``BRONZE_COLUMNS``)."""
     from pyspark.sql import functions as F
 
+    text, raw_bytes = readable_text(F.col("raw_line"))
     return (
-        raw_lines.withColumn("ingestion_timestamp", F.current_timestamp())
+        raw_lines.withColumns({"raw_line": text, "raw_bytes": raw_bytes})
+        .withColumn("ingestion_timestamp", F.current_timestamp())
         .withColumn(BRONZE_PARTITION_COLUMN, F.to_date("ingestion_timestamp"))
         .select(*BRONZE_COLUMNS)
     )

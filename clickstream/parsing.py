@@ -3,14 +3,15 @@
 Input: bronze rows (``clickstream.bronze.BRONZE_COLUMNS``; older bronze tables that also hold
 parsed columns are read the same way). Output: the event fields typed as in ``clickstream.schema``
 (null where a line did not parse; partial where one field had the wrong type), ``parsed_ok``, then
-the bronze columns.
+the bronze columns. Rows of bronze tables from before ``raw_bytes`` (a line that is not UTF-8 kept
+in ``raw_line`` as is) are read as new ones are written: readable text, the exact bytes beside it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clickstream.bronze import BRONZE_COLUMNS
+from clickstream.bronze import BRONZE_COLUMNS, readable_text
 from clickstream.schema import CORRUPT_RECORD_COLUMN, EVENT_FIELDS, event_spark_schema
 
 if TYPE_CHECKING:
@@ -37,6 +38,19 @@ def with_column_computed_once(df: DataFrame, name: str, column: Column) -> DataF
     return df.select("*", F.explode(F.array(column)).alias(name))
 
 
+def readable_bronze(bronze: DataFrame) -> DataFrame:
+    """Bronze rows, ``BRONZE_COLUMNS``, with ``raw_line`` valid UTF-8 and ``raw_bytes`` filled
+    for lines that were not, also in rows written before bronze had ``raw_bytes``."""
+    from pyspark.sql import functions as F
+
+    if "raw_bytes" not in bronze.columns:
+        bronze = bronze.withColumn("raw_bytes", F.lit(None).cast("binary"))
+    text, raw_bytes = readable_text(F.col("raw_line"))
+    return bronze.withColumns(
+        {"raw_line": text, "raw_bytes": F.coalesce(F.col("raw_bytes"), raw_bytes)}
+    ).select(*BRONZE_COLUMNS)
+
+
 def parse_events(bronze: DataFrame) -> DataFrame:
     """Bronze rows -> event fields + ``parsed_ok`` + the bronze columns (see the module docstring)."""
     from pyspark.sql import functions as F
@@ -46,7 +60,7 @@ def parse_events(bronze: DataFrame) -> DataFrame:
         event_spark_schema(),
         {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD_COLUMN},
     )
-    return with_column_computed_once(bronze.select(*BRONZE_COLUMNS), "parsed", parsed).select(
+    return with_column_computed_once(readable_bronze(bronze), "parsed", parsed).select(
         *(F.col(f"parsed.{name}").alias(name) for name in EVENT_FIELDS),
         (F.col("parsed").isNotNull() & F.col(f"parsed.{CORRUPT_RECORD_COLUMN}").isNull()).alias(
             "parsed_ok"

@@ -4,8 +4,10 @@ Input: bronze rows with ``rejection_reasons`` (``clickstream.validation``). Outp
 
 - silver rows (``SILVER_COLUMNS``): ``event_time`` timestamp, ``price`` decimal(12,2), ``quantity``
   int, ``event_date``, ``event_hour``, ``is_purchase``, ``revenue`` (price x quantity on purchases,
-  0 otherwise), deduplicated by ``event_id``;
-- quarantine rows: the rules broken, the raw line as it arrived, and where it came from.
+  0 otherwise), ``field_errors`` (optional fields that arrived wrong, null in the row),
+  deduplicated by ``event_id``;
+- quarantine rows: the rules broken, the raw line as text, its exact bytes when they are not
+  UTF-8 (``raw_bytes``), and where it came from.
 
 Deduplication keeps the first copy of an ``event_id`` seen within ``dedup_window`` of *arrival*
 (``ingestion_timestamp``, the watermark column), not of event time: a late event is never dropped
@@ -17,9 +19,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from clickstream.schema import EVENT_TYPES
+from clickstream.validation import FIELD_ERROR_CODES
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 SILVER_PARTITION_COLUMN = "event_date"
 QUARANTINE_PARTITION_COLUMN = "ingestion_date"
@@ -30,7 +33,7 @@ SILVER_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("event_id", "string", False),
     ("event_type", "string", False),
     ("user_id", "string", False),
-    ("session_id", "string", False),
+    ("session_id", "string", True),
     ("event_time", "timestamp", False),
     ("product_id", "string", True),
     ("category", "string", True),
@@ -43,6 +46,9 @@ SILVER_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("user_agent", "string", True),
     ("ip_address", "string", True),
     ("country", "string", True),
+    # field:rule codes of optional fields that arrived wrong (and are null here); null on rows
+    # written before the column existed
+    ("field_errors", "array<string>", True),
     ("is_purchase", "boolean", False),
     ("revenue", "decimal(18,2)", False),
     ("event_hour", "int", False),
@@ -60,6 +66,7 @@ _event_types = ", ".join(f"'{kind}'" for kind in EVENT_TYPES)
 SILVER_CONSTRAINTS: dict[str, str] = {
     "known_event_type": f"event_type in ({_event_types})",
     "positive_price": "price is null or price > 0",
+    "cart_names_product": "event_type <> 'add_to_cart' or product_id is not null",
     "purchase_is_complete": (
         "event_type <> 'purchase' or (product_id is not null and price is not null "
         "and quantity >= 1)"
@@ -69,12 +76,24 @@ SILVER_CONSTRAINTS: dict[str, str] = {
 }
 
 
-def to_silver(validated: DataFrame) -> DataFrame:
-    """Validated bronze rows -> typed silver rows (valid rows only, duplicates still in)."""
+def without_field_errors(name: str) -> Column:
+    """Field ``name``, null on a row whose ``field_errors`` name it."""
     from pyspark.sql import functions as F
 
-    price = F.col("price").cast("decimal(12,2)")
-    quantity = F.col("quantity").cast("int")
+    codes = FIELD_ERROR_CODES.get(name)
+    if not codes:
+        return F.col(name)
+    wrong = F.arrays_overlap(F.col("field_errors"), F.array(*map(F.lit, codes)))
+    return F.when(~wrong, F.col(name))
+
+
+def to_silver(validated: DataFrame) -> DataFrame:
+    """Validated bronze rows -> typed silver rows (valid rows only, duplicates still in), the
+    fields named in ``field_errors`` null."""
+    from pyspark.sql import functions as F
+
+    price = without_field_errors("price").cast("decimal(12,2)")
+    quantity = without_field_errors("quantity").cast("int")
     is_purchase = F.col("event_type") == "purchase"
     revenue = F.when(is_purchase, price * quantity).otherwise(F.lit(0)).cast("decimal(18,2)")
     derived = {
@@ -86,7 +105,10 @@ def to_silver(validated: DataFrame) -> DataFrame:
         "event_date": F.to_date("event_time"),
     }
     return validated.filter(F.size("rejection_reasons") == 0).select(
-        *(derived.get(name, F.col(name)).alias(name) for name, _, _ in SILVER_COLUMNS)
+        *(
+            derived.get(name, without_field_errors(name)).alias(name)
+            for name, _, _ in SILVER_COLUMNS
+        )
     )
 
 
@@ -109,6 +131,7 @@ def to_quarantine(validated: DataFrame) -> DataFrame:
     return validated.filter(F.size("rejection_reasons") > 0).select(
         "rejection_reasons",
         "raw_line",
+        "raw_bytes",
         "event_id",
         "event_type",
         "source_file",

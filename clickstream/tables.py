@@ -2,7 +2,8 @@
 
 Input: a Spark session and the lakehouse paths. Output: bronze, silver (with its constraints) and
 quarantine Delta tables exist. Empty tables get their schema from the very transforms that write
-them, so the DDL never drifts from the code.
+them, so the DDL never drifts from the code; tables of an older release gain the columns they lack
+(``evolve_table``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from clickstream.errors import ClickstreamError
 from clickstream.maintenance import has_commit, holds_commit
 from clickstream.silver import (
     QUARANTINE_PARTITION_COLUMN,
+    SILVER_COLUMNS,
     add_missing_constraints,
     create_silver_table,
     to_quarantine,
@@ -127,15 +129,58 @@ def create_bronze_table(spark: SparkSession, path: str) -> None:
     create_empty_table(spark, path, schema, [BRONZE_PARTITION_COLUMN], stats)
 
 
+def quarantine_schema(spark: SparkSession) -> StructType:
+    """The schema of ``to_quarantine``'s rows."""
+    return to_quarantine(with_rejection_reasons(empty_bronze(spark), ValidationSettings())).schema
+
+
 def create_quarantine_table(spark: SparkSession, path: str) -> None:
     """The empty quarantine table, its schema that of ``to_quarantine``."""
-    rejected = to_quarantine(with_rejection_reasons(empty_bronze(spark), ValidationSettings()))
-    create_empty_table(spark, path, rejected.schema, [QUARANTINE_PARTITION_COLUMN])
+    create_empty_table(spark, path, quarantine_schema(spark), [QUARANTINE_PARTITION_COLUMN])
+
+
+Column = tuple[str, str, bool]  # name, SQL type, nullable
+
+
+def columns_of(schema: StructType) -> list[Column]:
+    return [(field.name, field.dataType.simpleString(), field.nullable) for field in schema]
+
+
+def schema_changes(table: Sequence[Column], wanted: Sequence[Column]) -> list[str]:
+    """The ``alter table`` clauses that evolve a table of columns ``table`` to ``wanted``: columns
+    it lacks are added (nullable: old rows hold null), columns ``wanted`` nullable lose NOT NULL.
+    Nothing is dropped or retyped."""
+    present = {name: nullable for name, _, nullable in table}
+    added = [f"{name} {sql_type}" for name, sql_type, _ in wanted if name not in present]
+    changes = [f"add columns ({', '.join(added)})"] if added else []
+    changes += [
+        f"alter column {name} drop not null"
+        for name, _, nullable in wanted
+        if nullable and present.get(name) is False
+    ]
+    return changes
+
+
+def evolve_table(spark: SparkSession, path: str, wanted: Sequence[Column]) -> None:
+    """Bring the Delta table at ``path`` to ``wanted``'s columns (``schema_changes``), in place:
+    a running deployment's tables gain the columns of a new release without a rebuild."""
+
+    def table_columns() -> list[Column]:
+        return columns_of(spark.read.format("delta").load(path).schema)
+
+    for change in schema_changes(table_columns(), wanted):
+        try:
+            spark.sql(f"alter table delta.`{path}` {change}")
+        except Exception:
+            if change in schema_changes(table_columns(), wanted):  # not done by another job
+                raise
+        log.info("Delta table %s: %s", path, change)
 
 
 def ensure_bronze_table(spark: SparkSession, paths: LakehousePaths) -> None:
     path = str(paths.bronze)
     ensure_table(path, lambda: create_bronze_table(spark, path))
+    evolve_table(spark, path, columns_of(empty_bronze(spark).schema))
 
 
 def ensure_silver_exists(spark: SparkSession, paths: LakehousePaths) -> None:
@@ -147,9 +192,11 @@ def ensure_silver_exists(spark: SparkSession, paths: LakehousePaths) -> None:
 def ensure_silver_tables(spark: SparkSession, paths: LakehousePaths) -> None:
     """Silver (with every constraint, also an older table's missing ones) and quarantine."""
     ensure_silver_exists(spark, paths)
+    evolve_table(spark, str(paths.silver), SILVER_COLUMNS)
     add_missing_constraints(spark, str(paths.silver))
     quarantine = str(paths.quarantine)
     ensure_table(quarantine, lambda: create_quarantine_table(spark, quarantine))
+    evolve_table(spark, quarantine, columns_of(quarantine_schema(spark)))
 
 
 def prepare_lakehouse(spark: SparkSession, paths: LakehousePaths) -> None:

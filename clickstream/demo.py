@@ -18,6 +18,7 @@ DEMO_FAULTS = {
     "late_rate": 0.01,
     "out_of_order_rate": 0.02,
     "malformed_rate": 0.005,
+    "field_error_rate": 0.005,
 }
 
 

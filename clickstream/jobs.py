@@ -25,6 +25,7 @@ from clickstream.silver import (
     QUARANTINE_PARTITION_COLUMN,
     SILVER_PARTITION_COLUMN,
     drop_duplicate_events,
+    field_error_rows,
     to_quarantine,
     to_silver,
 )
@@ -150,6 +151,7 @@ def start_silver(
         checkpoint=paths.checkpoint("silver"),
         trigger=trigger,
         partition_by=[SILVER_PARTITION_COLUMN],
+        observe=[field_error_rows()],
     )
     quarantine = write_delta_stream(
         to_quarantine(validated_bronze()),

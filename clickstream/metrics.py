@@ -1,8 +1,9 @@
 """The metrics store: one JSON line per streaming micro-batch, one file per query.
 
 Input: a Structured Streaming progress (its JSON). Output: ``<metrics>/streaming/<query>.jsonl``
-lines with the figures the dashboard, the benchmarks and Airflow read: rows in, rows out, batch
-duration and its phases, state rows, rows dropped by watermark, duplicates dropped.
+lines with the figures the dashboard, the benchmarks and Airflow read: rows in, rows out, rows
+with a field error (silver), batch duration and its phases, state rows, rows dropped by
+watermark, duplicates dropped.
 ``read_batches`` reads them back.
 """
 
@@ -19,15 +20,19 @@ from typing import Any
 
 # Name of the observed metric every sink writes its row count under (see ``streaming``).
 ROWS_OUT_METRIC = "rows_out"
+# Silver's rows with a field error (an optional field that arrived wrong, kept null).
+FIELD_ERROR_ROWS_METRIC = "field_error_rows"
+
+
+def observed_sum(observed: dict[str, Any], metric_name: str) -> int:
+    """The sum of one observed metric over a progress's observations."""
+    return sum(int(metric.get(metric_name) or 0) for metric in observed.values() if metric)
 
 
 def batch_record(progress: dict[str, Any]) -> dict[str, Any]:
     """Spark's progress JSON -> one flat metrics record."""
     state = progress.get("stateOperators") or []
     observed = progress.get("observedMetrics") or {}
-    rows_out = sum(
-        int(metric.get(ROWS_OUT_METRIC, 0)) for metric in observed.values() if metric is not None
-    )
     durations = progress.get("durationMs") or {}
     return {
         "timestamp": progress.get("timestamp"),
@@ -36,7 +41,8 @@ def batch_record(progress: dict[str, Any]) -> dict[str, Any]:
         "run_id": progress.get("runId"),
         "batch_id": progress.get("batchId"),
         "rows_in": progress.get("numInputRows", 0),
-        "rows_out": rows_out,
+        "rows_out": observed_sum(observed, ROWS_OUT_METRIC),
+        "field_error_rows": observed_sum(observed, FIELD_ERROR_ROWS_METRIC),
         "batch_duration_ms": durations.get("triggerExecution", 0),
         # where the batch's time went: addBatch (the sink's write), latestOffset, getBatch,
         # queryPlanning, walCommit, commitOffsets (Spark's names)

@@ -48,6 +48,8 @@ class PipelineSummary:
     quarantine_rows: int
     duplicates_removed: int
     quarantine_by_reason: dict[str, int]
+    field_error_rows: int
+    field_errors_by_code: dict[str, int]
     gold_rows: dict[str, int]
 
 
@@ -116,6 +118,17 @@ def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSumm
         .collect()
     )
     quarantine_rows = count(paths.quarantine)
+    field_errors = (
+        spark.read.format("delta")
+        .load(str(paths.silver))
+        .select(F.explode("field_errors").alias("code"))
+        .groupBy("code")
+        .count()
+        .collect()
+    )
+    field_error_rows = (
+        spark.read.format("delta").load(str(paths.silver)).where(F.size("field_errors") > 0).count()
+    )
     gold_tables = [path for name, path in delta_tables(paths).items() if name.startswith("gold.")]
     return PipelineSummary(
         bronze_rows=bronze_rows,
@@ -123,6 +136,8 @@ def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSumm
         quarantine_rows=quarantine_rows,
         duplicates_removed=bronze_rows - quarantine_rows - silver_rows,
         quarantine_by_reason={row.reason: row["count"] for row in sorted(reasons)},
+        field_error_rows=field_error_rows,
+        field_errors_by_code={row.code: row["count"] for row in sorted(field_errors)},
         gold_rows={path.name: count(path) for path in gold_tables},
     )
 
@@ -139,6 +154,7 @@ def print_summary(summary: PipelineSummary, paths: config.LakehousePaths) -> Non
     table.add_row("silver", f"{summary.silver_rows:,}", str(paths.silver))
     table.add_row("quarantine", f"{summary.quarantine_rows:,}", str(paths.quarantine))
     table.add_row("duplicates removed", f"{summary.duplicates_removed:,}", "")
+    table.add_row("silver rows with a field error", f"{summary.field_error_rows:,}", "")
     for model, rows in summary.gold_rows.items():
         table.add_row(f"gold: {model}", f"{rows:,}", str(paths.gold_table(model)))
     console = Console()
@@ -146,6 +162,9 @@ def print_summary(summary: PipelineSummary, paths: config.LakehousePaths) -> Non
     if summary.quarantine_by_reason:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in summary.quarantine_by_reason.items())
         console.print(f"quarantine reasons: {reasons}")
+    if summary.field_errors_by_code:
+        codes = ", ".join(f"{code} {n:,}" for code, n in summary.field_errors_by_code.items())
+        console.print(f"field errors (kept in silver, the field null): {codes}")
 
 
 def run_from_args(args: argparse.Namespace, trigger: Trigger) -> int:

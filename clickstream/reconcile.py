@@ -2,7 +2,9 @@
 
 Input: a ``PipelineSummary`` (row counts of the tables) and the ``Ledger`` of the raw folder.
 Output: one ``Reconciliation`` per identity that must hold once every raw file has been drained:
-raw lines = bronze rows, unique valid events = silver rows, malformed lines = quarantine rows.
+raw lines = bronze rows, unique valid events = silver rows, malformed lines = quarantine rows, and
+(counted apart: they are valid events, in silver) events with a wrong optional field = silver rows
+with a field error.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def reconcile(summary: PipelineSummary, ledger: Ledger) -> list[Reconciliation]:
         ),
         Reconciliation(
             "malformed lines = quarantine rows", ledger.malformed_lines, summary.quarantine_rows
+        ),
+        Reconciliation(
+            "field-error events = silver rows with a field error",
+            ledger.field_error_events,
+            summary.field_error_rows,
         ),
     ]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from clickstream.metrics import FIELD_ERROR_ROWS_METRIC
 from clickstream.schema import EVENT_TYPES
 from clickstream.validation import FIELD_ERROR_CODES
 
@@ -110,6 +111,13 @@ def to_silver(validated: DataFrame) -> DataFrame:
             for name, _, _ in SILVER_COLUMNS
         )
     )
+
+
+def field_error_rows() -> Column:
+    """Aggregate: the silver rows with a field error (observed per batch, see ``metrics``)."""
+    from pyspark.sql import functions as F
+
+    return F.count_if(F.size("field_errors") > 0).alias(FIELD_ERROR_ROWS_METRIC)
 
 
 def drop_duplicate_events(silver_rows: DataFrame, dedup_window: str) -> DataFrame:

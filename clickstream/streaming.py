@@ -27,7 +27,7 @@ from clickstream import batch_commits, metrics
 from clickstream.errors import ClickstreamError
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.streaming import StreamingQuery
 
 log = logging.getLogger("clickstream.streaming")
@@ -200,15 +200,17 @@ def write_delta_stream(
     checkpoint: Path,
     trigger: Trigger,
     partition_by: Sequence[str] = (),
+    observe: Sequence[Column] = (),
 ) -> StreamingQuery:
     """Start a query that appends ``df`` to the Delta table at ``table_path``, exactly once
     (``append_batches``).
 
-    The row count written per batch is observed as ``rows_out`` for the metrics store.
+    The row count written per batch is observed as ``rows_out`` for the metrics store, beside the
+    aggregates in ``observe`` (named by their aliases).
     """
     from pyspark.sql import functions as F
 
-    observed = df.observe(name, F.count(F.lit(1)).alias(metrics.ROWS_OUT_METRIC))
+    observed = df.observe(name, F.count(F.lit(1)).alias(metrics.ROWS_OUT_METRIC), *observe)
     log.info("starting %s -> %s (%s)", name, table_path, trigger)
     return (
         observed.writeStream.queryName(name)

@@ -25,6 +25,9 @@ MALFORMED_KINDS_HELP = (
     "truncated_json, wrong_type, missing_field, unknown_event_type, negative_price, non_utf8, "
     "empty_line"
 )
+FIELD_ERROR_KINDS_HELP = (
+    "optional_wrong_type, optional_out_of_range, invalid_ip, invalid_user_agent, invalid_country"
+)
 
 
 def add_generate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -139,7 +142,26 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         metavar="KIND,...",
         help=f"kinds to split --malformed-rate among (default all: {MALFORMED_KINDS_HELP})",
     )
+    faults.add_argument(
+        "--field-error-rate",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="valid events added with one optional field wrong (silver keeps them, the field null)",
+    )
+    faults.add_argument(
+        "--field-error-kinds",
+        metavar="KIND,...",
+        help=f"kinds to split --field-error-rate among (default all: {FIELD_ERROR_KINDS_HELP})",
+    )
     return parser
+
+
+def kinds_from(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of kinds, or ``default`` when not given."""
+    if not text:
+        return default
+    return tuple(kind.strip() for kind in text.split(",") if kind.strip())
 
 
 def parse_moment(text: str | None, flag: str) -> datetime | None:
@@ -157,12 +179,9 @@ def settings_from_args(args: argparse.Namespace) -> GeneratorSettings:
     """The generator settings the flags ask for."""
     from clickstream.generator.engine import GeneratorSettings
     from clickstream.generator.faults import FaultSettings
-    from clickstream.generator.ledger import MALFORMED_KINDS
+    from clickstream.generator.ledger import FIELD_ERROR_KINDS, MALFORMED_KINDS
     from clickstream.generator.sessions import FunnelSettings
 
-    kinds = MALFORMED_KINDS
-    if args.malformed_kinds:
-        kinds = tuple(kind.strip() for kind in args.malformed_kinds.split(",") if kind.strip())
     out = Path(args.out).expanduser().absolute() if args.out else config.paths_from_args(args).raw
     return GeneratorSettings(
         out=out,
@@ -189,7 +208,9 @@ def settings_from_args(args: argparse.Namespace) -> GeneratorSettings:
             late_rate=args.late_rate,
             out_of_order_rate=args.out_of_order_rate,
             malformed_rate=args.malformed_rate,
-            malformed_kinds=kinds,
+            malformed_kinds=kinds_from(args.malformed_kinds, MALFORMED_KINDS),
+            field_error_rate=args.field_error_rate,
+            field_error_kinds=kinds_from(args.field_error_kinds, tuple(FIELD_ERROR_KINDS)),
             late_delay=tuple(args.late_delay),
         ),
     )
@@ -290,6 +311,7 @@ def run_inspect_raw(args: argparse.Namespace) -> int:
                 "late_events": ledger.late_events,
                 "malformed_by_kind": dict(sorted(ledger.malformed_by_kind.items())),
                 "bot_users": len(ledger.bot_user_ids),
+                "field_error_events": ledger.field_error_events,
             }
         print(json.dumps(document, indent=2))
     else:

@@ -32,16 +32,19 @@ class FileContent:
     late_event_ids: list[str] = field(default_factory=list)
     out_of_order_event_ids: list[str] = field(default_factory=list)
     malformed: list[dict[str, Any]] = field(default_factory=list)
+    # valid events with a wrong optional field, added among the lines; the ledger entry of each
+    field_error_lines: list[str] = field(default_factory=list)
+    field_errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def line_count(self) -> int:
         return len(self.lines)
 
     def valid_event_ids(self) -> list[str]:
-        return list(map(EVENT_ID, self.valid_lines))
+        return list(map(EVENT_ID, self.valid_lines + self.field_error_lines))
 
     def events_by_type(self) -> dict[str, int]:
-        counts = Counter(map(EVENT_TYPE_PREFIX, self.valid_lines))
+        counts = Counter(map(EVENT_TYPE_PREFIX, self.valid_lines + self.field_error_lines))
         return {EVENT_TYPE_BY_PREFIX[prefix]: number for prefix, number in counts.items()}
 
     def bot_user_ids(self) -> list[str]:
@@ -73,6 +76,7 @@ class PlainContent:
         self.late_event_ids: list[str] = []
         self.out_of_order_event_ids: list[str] = []
         self.malformed: list[dict[str, Any]] = []
+        self.field_errors: list[dict[str, Any]] = []
 
     def valid_event_ids(self) -> list[str]:
         return self.events.event_ids

@@ -38,7 +38,7 @@ from clickstream.generator.formatting import (
     format_timestamp,
     to_epoch_ms,
 )
-from clickstream.generator.ledger import MALFORMED_KINDS, FileLedger
+from clickstream.generator.ledger import FIELD_ERROR_KINDS, MALFORMED_KINDS, FileLedger
 from clickstream.generator.sessions import FunnelSettings, SessionSimulator, WindowEvents
 from clickstream.generator.writer import Lander
 
@@ -103,7 +103,14 @@ def validate(settings: GeneratorSettings) -> None:
         _check_share(f"--{name.replace('_', '-')}", getattr(funnel, name))
     _check_positive("--session-length", funnel.session_length)
     _check_positive("--dwell", funnel.dwell)
-    for name in ("duplicate_rate", "late_rate", "out_of_order_rate", "malformed_rate"):
+    rates = (
+        "duplicate_rate",
+        "late_rate",
+        "out_of_order_rate",
+        "malformed_rate",
+        "field_error_rate",
+    )
+    for name in rates:
         _check_share(f"--{name.replace('_', '-')}", getattr(faults, name))
     low, high = faults.late_delay
     if not 0 <= low <= high:
@@ -112,6 +119,11 @@ def validate(settings: GeneratorSettings) -> None:
     if unknown or not faults.malformed_kinds:
         raise ClickstreamError(
             f"unknown malformed kinds {unknown}; choose from {', '.join(MALFORMED_KINDS)}"
+        )
+    unknown = sorted(set(faults.field_error_kinds) - set(FIELD_ERROR_KINDS))
+    if unknown or not faults.field_error_kinds:
+        raise ClickstreamError(
+            f"unknown field error kinds {unknown}; choose from {', '.join(FIELD_ERROR_KINDS)}"
         )
     if settings.end is not None and settings.start is None:
         raise ClickstreamError("--end needs --start (backfill mode)")
@@ -137,6 +149,7 @@ class RunSummary:
     late_events: int = 0
     out_of_order_events: int = 0
     malformed_by_kind: Counter[str] = field(default_factory=Counter)
+    field_errors_by_kind: Counter[str] = field(default_factory=Counter)
     bot_user_ids: set[str] = field(default_factory=set)
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
@@ -158,6 +171,7 @@ class RunSummary:
         self.late_events += len(ledger.late_event_ids)
         self.out_of_order_events += len(ledger.out_of_order_event_ids)
         self.malformed_by_kind.update(entry["kind"] for entry in ledger.malformed)
+        self.field_errors_by_kind.update(entry["kind"] for entry in ledger.field_errors)
         self.bot_user_ids.update(ledger.bot_user_ids)
         self.elapsed = time.perf_counter() - self.started
 
@@ -245,6 +259,7 @@ class Generator:
             and settings.count is None
             and not (faults.duplicate_rate or faults.late_rate)
             and not (faults.out_of_order_rate or faults.malformed_rate)
+            and not faults.field_error_rate
         )
         mode = "backfill" if settings.backfill else "real_time"
         self.summary = RunSummary(out=settings.out, seed=self.seed, mode=mode, started=started)
@@ -336,6 +351,7 @@ class Generator:
             out_of_order_event_ids=content.out_of_order_event_ids,
             malformed=content.malformed,
             bot_user_ids=content.bot_user_ids(),
+            field_errors=content.field_errors,
         )
         self.lander.land(name, data, ledger.to_bytes())
         self.summary.add(ledger, sum(map(len, data)))

@@ -8,7 +8,9 @@ Every rate is per valid event and 0 by default:
 - late: the event is delivered in a file whose time is at least the late delay (minutes) after it;
 - out of order: the event is moved a few lines down its file, past a later event;
 - duplicate: the identical line is sent again, later in the same file or in one of the next files;
-- malformed: a line of one of ``MALFORMED_KINDS`` is added at a random place, with a fresh event id.
+- malformed: a line of one of ``MALFORMED_KINDS`` is added at a random place, with a fresh event id;
+- field error: a valid event with one optional field wrong (``FIELD_ERROR_KINDS``) is added the
+  same way: silver keeps it with that field null.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from operator import itemgetter
 from clickstream.generator.catalog import World
 from clickstream.generator.content import FileContent
 from clickstream.generator.formatting import EVENT_ID, UuidSource, WindowGrid
-from clickstream.generator.ledger import MALFORMED_KINDS
+from clickstream.generator.ledger import FIELD_ERROR_KINDS, MALFORMED_KINDS
 from clickstream.generator.malformed import MalformedLines
 
 MAX_DISPLACEMENT = 20  # lines an out-of-order event moves down, at most (more if times tie)
@@ -30,7 +32,8 @@ SAME_FILE_DUPLICATE_SHARE = 0.5
 DUPLICATE_FILES_AHEAD = (1, 3)
 
 Entry = tuple[int, str]  # (delivery time in grid ms, line)
-Insert = tuple[int, str, str | None]  # (before which valid line, line, malformed kind or None)
+# (before which valid line, line, fault kind or None for a copy, field error code or None)
+Insert = tuple[int, str, str | None, str | None]
 DELIVERY_TIME = itemgetter(0)
 LINE = itemgetter(1)
 
@@ -44,6 +47,8 @@ class FaultSettings:
     out_of_order_rate: float = 0.0
     malformed_rate: float = 0.0
     malformed_kinds: tuple[str, ...] = MALFORMED_KINDS
+    field_error_rate: float = 0.0
+    field_error_kinds: tuple[str, ...] = tuple(FIELD_ERROR_KINDS)
     late_delay: tuple[float, float] = (120.0, 600.0)
 
 
@@ -134,6 +139,7 @@ class FaultInjector:
             arrived = [event_id for event_id in map(EVENT_ID, lines) if event_id in late_ids]
             content.late_event_ids = arrived
         inserts = self._duplicates(index, lines) + self._malformed(len(lines), window)
+        inserts += self._field_errors(len(lines), window)
         if inserts:
             self._merge(content, inserts)
         return content
@@ -172,12 +178,12 @@ class FaultInjector:
         rng, inserts = self.rng, []
         for position in sample_indices(rng, len(lines), self.settings.duplicate_rate):
             if rng.random() < SAME_FILE_DUPLICATE_SHARE:
-                inserts.append((rng.randint(position + 1, len(lines)), lines[position], None))
+                inserts.append((rng.randint(position + 1, len(lines)), lines[position], None, None))
             else:
                 ahead = rng.randint(*DUPLICATE_FILES_AHEAD)
                 self.duplicate_arrivals[index + ahead].append(lines[position])
         for line in self.duplicate_arrivals.pop(index, []):
-            inserts.append((rng.randint(0, len(lines)), line, None))
+            inserts.append((rng.randint(0, len(lines)), line, None, None))
         return inserts
 
     def _malformed(self, valid: int, window: tuple[int, int]) -> list[Insert]:
@@ -189,7 +195,20 @@ class FaultInjector:
         for _ in sample_indices(rng, valid, settings.malformed_rate):
             kind = rng.choice(settings.malformed_kinds)
             line = self.malformed_lines.make(kind, self.grid.to_epoch(rng.randrange(*window)))
-            inserts.append((rng.randint(0, valid), line, kind))
+            inserts.append((rng.randint(0, valid), line, kind, None))
+        return inserts
+
+    def _field_errors(self, valid: int, window: tuple[int, int]) -> list[Insert]:
+        """Valid events with a wrong optional field: ``(position, line, kind, code)``."""
+        settings, rng = self.settings, self.rng
+        if settings.field_error_rate <= 0 or not settings.field_error_kinds:
+            return []
+        inserts = []
+        for _ in sample_indices(rng, valid, settings.field_error_rate):
+            kind = rng.choice(settings.field_error_kinds)
+            time_ms = self.grid.to_epoch(rng.randrange(*window))
+            line, code = self.malformed_lines.make_field_error(kind, time_ms)
+            inserts.append((rng.randint(0, valid), line, kind, code))
         return inserts
 
     @staticmethod
@@ -198,12 +217,16 @@ class FaultInjector:
         base, lines = content.valid_lines, []
         done = 0
         ordered = sorted(enumerate(inserts), key=lambda item: (item[1][0], item[0]))
-        for _, (position, line, kind) in ordered:
+        for _, (position, line, kind, code) in ordered:
             lines.extend(base[done:position])
             done = position
             lines.append(line)
             if kind is None:
                 content.duplicate_event_ids.append(EVENT_ID(line))
+            elif code is not None:
+                content.field_error_lines.append(line)
+                entry = {"event_id": EVENT_ID(line), "line_number": len(lines), "kind": kind}
+                content.field_errors.append({**entry, "code": code})
             else:
                 content.malformed.append({"line_number": len(lines), "kind": kind})
         lines.extend(base[done:])

@@ -7,13 +7,16 @@ The classifier knows nothing of the generator or its ledger: it decodes, parses 
 line against ``clickstream.schema`` (field types, required fields, event types, price > 0), so a
 test can hold the ledger against it. Kinds, checked in this order: ``empty_line`` (blank),
 ``non_utf8``, ``truncated_json`` (not a JSON object), ``missing_field`` (a field every event
-needs), ``wrong_type`` (a field of the wrong JSON type, a timestamp that is not ISO-8601, a
-quantity below 1), ``unknown_event_type``, ``missing_field`` (a field its event type needs),
-``negative_price`` (price <= 0).
+needs), ``unknown_event_type``, ``wrong_type`` (a required field of the wrong JSON type, a
+timestamp that is not ISO-8601, a purchase's quantity below 1), ``missing_field`` (a field its event
+type needs), ``negative_price`` (a purchase's price <= 0). A valid event whose optional field is
+present but wrong counts as a field error, under the ``field:rule`` code silver gives it (the bounds
+are written down here again, from the contract, not imported from silver's rules).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections import Counter
@@ -32,6 +35,10 @@ from clickstream.generator.ledger import (
 )
 from clickstream.schema import EVENT_FIELDS, EVENT_TYPES, REQUIRED_BY_EVENT_TYPE, REQUIRED_FIELDS
 
+FIELD_ERRORS_KEY = "__field_errors__"
+MAX_PRICE = 10**10  # decimal(12,2)
+MAX_QUANTITY = 2**31 - 1
+MAX_USER_AGENT_LENGTH = 1024
 BOT_EVENTS_PER_MINUTE = 50  # more valid events than this in one clock minute: a bot
 DEFAULT_LATE_AFTER_SECONDS = 60.0
 _FILE_STAMP = re.compile(r"^events_(\d{8}_\d{6})")
@@ -69,31 +76,84 @@ def _has_type(value: Any, json_type: str) -> bool:
     return isinstance(value, _PYTHON_TYPES[json_type]) and not isinstance(value, bool)
 
 
-def event_problem(event: dict[str, Any]) -> str | None:
-    """The malformed kind of a parsed JSON object, or None if it is a valid event."""
-    if any(event.get(name) is None for name in REQUIRED_FIELDS):
-        return "missing_field"
-    for name, value in event.items():
-        spec = EVENT_FIELDS.get(name)
-        if spec is not None and value is not None and not _has_type(value, spec[0]):
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip(" "))
+
+
+def _valid_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _optional_value_problem(name: str, value: Any) -> str | None:
+    """The rule a present optional ``value`` of field ``name`` breaks, or None."""
+    if name in ("price", "quantity"):
+        if not _has_type(value, EVENT_FIELDS[name][0]):
             return "wrong_type"
-    if parse_timestamp_ms(event["timestamp"]) is None:
-        return "wrong_type"
-    quantity = event.get("quantity")
-    if quantity is not None and quantity < 1:
-        return "wrong_type"
-    if event["event_type"] not in EVENT_TYPES:
-        return "unknown_event_type"
-    if any(event.get(name) is None for name in REQUIRED_BY_EVENT_TYPE[event["event_type"]]):
-        return "missing_field"
-    price = event.get("price")
-    if price is not None and price <= 0:
-        return "negative_price"
+        if name == "price" and value <= 0:
+            return "non_positive"
+        if name == "price" and not value < MAX_PRICE:
+            return "out_of_range"
+        if name == "quantity" and not 1 <= value <= MAX_QUANTITY:
+            return "out_of_range"
+        return None
+    if not isinstance(value, str):
+        return None
+    if name == "ip_address" and not _valid_ip(value):
+        return "invalid"
+    if name == "user_agent" and (
+        len(value) > MAX_USER_AGENT_LENGTH or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+    ):
+        return "invalid"
+    if name == "country" and not (len(value) == 2 and value.isascii() and value.isupper()):
+        return "invalid"
     return None
 
 
+def event_problem(event: dict[str, Any]) -> str | None:
+    """The malformed kind of a parsed JSON object, or None if it is a valid event."""
+    return event_problems(event)[0]
+
+
+def event_problems(event: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """(the malformed kind of a parsed JSON object or None, the ``field:rule`` codes of its
+    optional fields that are present but wrong, as silver names them)."""
+    if any(_blank(event.get(name)) for name in REQUIRED_FIELDS):
+        return "missing_field", []
+    event_type = event["event_type"]
+    if event_type not in EVENT_TYPES or not _has_type(event_type, "string"):
+        return "unknown_event_type", []
+    required = (*REQUIRED_FIELDS, *REQUIRED_BY_EVENT_TYPE[event_type])
+    for name in required:
+        value = event.get(name)
+        if value is not None and not _has_type(value, EVENT_FIELDS[name][0]):
+            return "wrong_type", []
+    if parse_timestamp_ms(event["timestamp"]) is None:
+        return "wrong_type", []
+    if any(_blank(event.get(name)) for name in required):
+        return "missing_field", []
+    if event_type == "purchase":
+        if event["price"] <= 0:
+            return "negative_price", []
+        if event["quantity"] < 1:
+            return "wrong_type", []
+    field_errors = []
+    for name in EVENT_FIELDS:
+        value = event.get(name)
+        if name in required or value is None:
+            continue
+        rule = _optional_value_problem(name, value)
+        if rule is not None:
+            field_errors.append(f"{name}:{rule}")
+    return None, field_errors
+
+
 def classify_line(raw: bytes) -> tuple[str | None, dict[str, Any] | None]:
-    """``(kind, None)`` for a malformed line, ``(None, event)`` for a valid one."""
+    """``(kind, None)`` for a malformed line, ``(None, event)`` for a valid one (its field errors
+    under the key ``FIELD_ERRORS_KEY``)."""
     if not raw.strip():
         return "empty_line", None
     try:
@@ -106,8 +166,11 @@ def classify_line(raw: bytes) -> tuple[str | None, dict[str, Any] | None]:
         return "truncated_json", None
     if not isinstance(event, dict):
         return "truncated_json", None
-    kind = event_problem(event)
-    return (kind, None) if kind else (None, event)
+    kind, field_errors = event_problems(event)
+    if kind:
+        return kind, None
+    event[FIELD_ERRORS_KEY] = field_errors
+    return None, event
 
 
 def split_lines(data: bytes) -> list[bytes]:
@@ -141,6 +204,7 @@ class RawReport:
     late_events: int = 0
     out_of_order_events: int = 0
     malformed: list[MalformedLine] = field(default_factory=list)
+    field_errors: dict[str, list[str]] = field(default_factory=dict)  # event id -> codes
     first_event_ms: int | None = None
     last_event_ms: int | None = None
     events_per_user_minute: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -187,6 +251,8 @@ class RawReport:
         time_ms = parse_timestamp_ms(event["timestamp"])
         assert time_ms is not None  # classify_line checked it
         self.valid_event_ids.add(event["event_id"])
+        if event[FIELD_ERRORS_KEY]:
+            self.field_errors[event["event_id"]] = event[FIELD_ERRORS_KEY]
         self.events_by_type[event["event_type"]] += 1
         self.events_per_user_minute[(event["user_id"], time_ms // 60_000)] += 1
         if self.first_event_ms is None or time_ms < self.first_event_ms:
@@ -210,6 +276,12 @@ class RawReport:
             "malformed_lines": len(self.malformed),
             "malformed_by_kind": dict(sorted(self.malformed_by_kind.items())),
             "bot_users": len(self.bot_user_ids),
+            "field_error_events": len(self.field_errors),
+            "field_errors_by_code": dict(
+                sorted(
+                    Counter(code for codes in self.field_errors.values() for code in codes).items()
+                )
+            ),
             "first_event": _iso(self.first_event_ms),
             "last_event": _iso(self.last_event_ms),
         }

@@ -6,7 +6,9 @@ the data files that landed.
 
 The ``_`` prefix of the folder makes Spark's file source ignore it. Ids are listed so that a test can
 reconcile downstream tables exactly: each valid event id once, at its first occurrence; one
-duplicate entry per extra copy; malformed lines by line number and kind.
+duplicate entry per extra copy; malformed lines by line number and kind; field errors (valid events
+with an optional field that is wrong: silver keeps them, that field null) by event id, line number,
+kind and the ``field:rule`` code silver must give them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ MALFORMED_KINDS: tuple[str, ...] = (
     "non_utf8",
     "empty_line",
 )
+# Valid events whose optional field is wrong, each kind with the codes it may give (one per event).
+FIELD_ERROR_KINDS: dict[str, tuple[str, ...]] = {
+    "optional_wrong_type": ("price:wrong_type", "quantity:wrong_type"),
+    "optional_out_of_range": ("price:non_positive", "quantity:out_of_range"),
+    "invalid_ip": ("ip_address:invalid",),
+    "invalid_user_agent": ("user_agent:invalid",),
+    "invalid_country": ("country:invalid",),
+}
 _DATA_NAME = re.compile(r"^events_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 
 
@@ -85,10 +95,15 @@ class FileLedger:
     out_of_order_event_ids: list[str] = field(default_factory=list)
     malformed: list[dict[str, Any]] = field(default_factory=list)
     bot_user_ids: list[str] = field(default_factory=list)
+    field_errors: list[dict[str, Any]] = field(default_factory=list)
 
     def malformed_by_kind(self) -> dict[str, int]:
         counts = Counter(entry["kind"] for entry in self.malformed)
         return {kind: counts[kind] for kind in MALFORMED_KINDS}
+
+    def field_errors_by_kind(self) -> dict[str, int]:
+        counts = Counter(entry["kind"] for entry in self.field_errors)
+        return {kind: counts[kind] for kind in FIELD_ERROR_KINDS}
 
     def to_json(self) -> dict[str, Any]:
         """The sidecar document: counts first, then the id lists."""
@@ -106,12 +121,15 @@ class FileLedger:
             "malformed_lines": len(self.malformed),
             "malformed_by_kind": self.malformed_by_kind(),
             "bot_users": len(self.bot_user_ids),
+            "field_error_events": len(self.field_errors),
+            "field_errors_by_kind": self.field_errors_by_kind(),
             "valid_event_ids": self.valid_event_ids,
             "duplicate_event_ids": self.duplicate_event_ids,
             "late_event_ids": self.late_event_ids,
             "out_of_order_event_ids": self.out_of_order_event_ids,
             "malformed": self.malformed,
             "bot_user_ids": self.bot_user_ids,
+            "field_errors": self.field_errors,
         }
 
     def to_bytes(self) -> bytes:
@@ -143,6 +161,11 @@ class Ledger:
     malformed_by_kind: Counter[str] = field(default_factory=Counter)
     malformed: list[MalformedLine] = field(default_factory=list)
     bot_user_ids: set[str] = field(default_factory=set)
+    field_errors: dict[str, str] = field(default_factory=dict)  # event id -> field:rule code
+
+    @property
+    def field_error_events(self) -> int:
+        return len(self.field_errors)
 
     @property
     def unique_valid_events(self) -> int:
@@ -179,6 +202,8 @@ class Ledger:
                 MalformedLine(document["file"], entry["line_number"], entry["kind"])
             )
         self.bot_user_ids.update(document["bot_user_ids"])
+        for entry in document.get("field_errors", []):  # absent from older sidecars
+            self.field_errors.setdefault(entry["event_id"], entry["code"])
 
 
 def hidden_name(name: str) -> str:

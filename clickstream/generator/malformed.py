@@ -1,9 +1,14 @@
-"""Malformed lines, one kind at a time, each with a fresh event id (where it has one).
+"""Broken lines, one kind at a time, each with a fresh event id (where it has one).
 
-Input: a kind of ``MALFORMED_KINDS``, a time, the world and a seeded RNG. Output: the line. It starts
-from a plausible event of the shop, then breaks it: truncated JSON, a wrong type (``"price": "abc"``,
-``"quantity": "two"``), a missing required field, an unknown event type, a negative price, bytes
-that are not UTF-8, or nothing at all.
+Input: a kind of ``MALFORMED_KINDS`` or ``FIELD_ERROR_KINDS``, a time, the world and a seeded RNG.
+Output: the line. It starts from a plausible event of the shop, then breaks it.
+
+A malformed line breaks what the contract requires (``clickstream.schema``): truncated JSON, a
+purchase's price or quantity of the wrong type (``"price": "abc"``, ``"quantity": "two"``), a
+missing required field, an unknown event type, a negative purchase price, bytes that are not
+UTF-8, or nothing at all. A field error breaks an optional field only (a string price on a page
+view, a negative quantity on a cart event, an IP, user agent or country that is not one): the
+event stays valid, and ``make_field_error`` also says the ``field:rule`` code silver gives it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from typing import Any
 
 from clickstream.generator.catalog import PURCHASE_QUANTITIES, World
 from clickstream.generator.formatting import UuidSource, format_timestamp
-from clickstream.schema import REQUIRED_BY_EVENT_TYPE, REQUIRED_FIELDS
+from clickstream.schema import EVENT_TYPES, REQUIRED_BY_EVENT_TYPE, REQUIRED_FIELDS
 
 UNKNOWN_EVENT_TYPES = ("wishlist_add", "checkout_start", "video_play", "login", "PageView")
 # Lone surrogates stand for raw bytes: written with "surrogateescape" they are invalid UTF-8.
 NON_UTF8_QUERIES = ("caf\udce9 cr\udce8me", "na\udcefve art", "\udcff\udcfe lamp")
+INVALID_IPS = ("999.12.0.1", "10.0.0", "not-an-ip", "2001:db8::g1", "1.2.3.4.5")
+INVALID_COUNTRIES = ("usa", "Germany", "F", "12")
 
 
 class MalformedLines:
@@ -66,8 +73,8 @@ class MalformedLines:
         return text[: self.rng.randint(len(text) // 3, len(text) - 2)]
 
     def _wrong_type(self, time_ms: int) -> str:
-        event = self._event(self.rng.choice(("add_to_cart", "purchase")), time_ms)
-        if event["event_type"] == "purchase" and self.rng.random() < 0.5:
+        event = self._event("purchase", time_ms)
+        if self.rng.random() < 0.5:
             event["quantity"] = "two"
         else:
             event["price"] = "abc"
@@ -96,3 +103,41 @@ class MalformedLines:
 
     def _empty_line(self, time_ms: int) -> str:
         return ""
+
+    def make_field_error(self, kind: str, time_ms: int) -> tuple[str, str]:
+        """(the line of a valid event with one optional field wrong, its ``field:rule`` code)."""
+        line, code = getattr(self, f"_{kind}")(time_ms)
+        return line + "\n", code
+
+    def _optional_wrong_type(self, time_ms: int) -> tuple[str, str]:
+        if self.rng.random() < 0.5:
+            event = self._event(self.rng.choice(("page_view", "search")), time_ms)
+            event["price"] = "abc"
+            return self._dumps(event), "price:wrong_type"
+        event = self._event("add_to_cart", time_ms)
+        event["quantity"] = "two"
+        return self._dumps(event), "quantity:wrong_type"
+
+    def _optional_out_of_range(self, time_ms: int) -> tuple[str, str]:
+        if self.rng.random() < 0.5:
+            event = self._event("page_view", time_ms)
+            event["price"] = -self.rng.randint(1, 500)
+            return self._dumps(event), "price:non_positive"
+        event = self._event("add_to_cart", time_ms)
+        event["quantity"] = -self.rng.randint(1, 3)
+        return self._dumps(event), "quantity:out_of_range"
+
+    def _invalid_ip(self, time_ms: int) -> tuple[str, str]:
+        event = self._event(self.rng.choice(EVENT_TYPES), time_ms)
+        event["ip_address"] = self.rng.choice(INVALID_IPS)
+        return self._dumps(event), "ip_address:invalid"
+
+    def _invalid_user_agent(self, time_ms: int) -> tuple[str, str]:
+        event = self._event(self.rng.choice(EVENT_TYPES), time_ms)
+        event["user_agent"] = f"{event['user_agent']}\u0007{self.rng.choice('abc')}"
+        return self._dumps(event), "user_agent:invalid"
+
+    def _invalid_country(self, time_ms: int) -> tuple[str, str]:
+        event = self._event(self.rng.choice(EVENT_TYPES), time_ms)
+        event["country"] = self.rng.choice(INVALID_COUNTRIES)
+        return self._dumps(event), "country:invalid"

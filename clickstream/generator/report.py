@@ -62,6 +62,11 @@ def summary_table(summary: RunSummary) -> Table:
     table.add_row("malformed lines", f"{sum(summary.malformed_by_kind.values()):,}")
     for kind in MALFORMED_KINDS:
         table.add_row(f"  {kind}", f"{summary.malformed_by_kind[kind]:,}")
+    if summary.field_errors_by_kind:
+        field_errors = sum(summary.field_errors_by_kind.values())
+        table.add_row("valid events with a field error", f"{field_errors:,}")
+        for kind, count in sorted(summary.field_errors_by_kind.items()):
+            table.add_row(f"  {kind}", f"{count:,}")
     table.add_row("bot users", f"{len(summary.bot_user_ids):,}")
     table.add_row("elapsed", f"{summary.elapsed:.2f} s")
     table.add_row("events/s", f"{summary.events_per_second:,.0f}")
@@ -110,6 +115,8 @@ def raw_report_table(report: RawReport, ledger: Ledger | None) -> Table:
     row("malformed lines", len(report.malformed), ledger.malformed_lines if ledger else "")
     for kind in sorted(set(MALFORMED_KINDS) | set(kinds)):
         row(f"  {kind}", kinds[kind], recorded_kinds[kind] if ledger else "")
+    recorded_field_errors = ledger.field_error_events if ledger else ""
+    row("valid events with a field error", len(report.field_errors), recorded_field_errors)
     row(
         "bot users (> 50 events/min)",
         len(report.bot_user_ids),

@@ -15,6 +15,7 @@ FAULT_FLAGS = [
     "--late-rate", "0.03",
     "--out-of-order-rate", "0.05",
     "--malformed-rate", "0.03",
+    "--field-error-rate", "0.03",
     "--bot-rate", "0.02",
 ]  # fmt: skip
 

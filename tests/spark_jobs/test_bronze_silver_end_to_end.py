@@ -6,7 +6,10 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from clickstream.generator.ledger import load_ledger
+from deltalake import DeltaTable
+
+from clickstream.generator.ledger import FIELD_ERROR_KINDS, load_ledger
+from clickstream.validation import FIELD_ERROR_CODES
 from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
 
 # The quarantine reason each malformed kind of the generator must be filed under.
@@ -55,16 +58,35 @@ def test_every_fault_kind_reconciles_with_the_ledger(spark, lake):
     ledger = load_ledger(lake.raw)
     assert all(ledger.malformed_by_kind[kind] > 0 for kind in REASON_OF_KIND)
     assert ledger.duplicates > 0 and ledger.late_events > 0
+    assert set(ledger.field_errors.values()) == {
+        code for codes in FIELD_ERROR_KINDS.values() for code in codes
+    }
 
     drain(spark, lake)
     bronze = table(spark, lake.bronze)
-    silver_ids = [row.event_id for row in table(spark, lake.silver).select("event_id").collect()]
+    silver = table(spark, lake.silver).select("event_id", "field_errors", *FIELD_ERROR_CODES)
+    silver_rows = silver.collect()
+    silver_ids = [row.event_id for row in silver_rows]
 
     assert bronze.count() == raw_line_count(lake.raw) == ledger.lines
     assert len(silver_ids) == len(set(silver_ids))
     assert set(silver_ids) == ledger.valid_event_ids
     assert ledger.late_event_ids <= set(silver_ids)
     assert actual_quarantine(spark, lake.quarantine) == expected_quarantine(ledger)
+    with_errors = {row.event_id: row for row in silver_rows if row.field_errors}
+    assert {event_id: row.field_errors for event_id, row in with_errors.items()} == {
+        event_id: [code] for event_id, code in ledger.field_errors.items()
+    }
+    assert all(
+        row[code.split(":")[0]] is None for row in with_errors.values() for code in row.field_errors
+    )
+    for path in (lake.bronze, lake.silver, lake.quarantine):  # readable by a reader not Spark's
+        assert len(DeltaTable(str(path)).to_pandas()) == table(spark, path).count()
+    quarantined = DeltaTable(str(lake.quarantine)).to_pandas()
+    raw_bytes = list(quarantined["raw_bytes"].dropna())
+    assert len(raw_bytes) == ledger.malformed_by_kind["non_utf8"]
+    raw_data = b"".join(path.read_bytes() for path in lake.raw.glob("*.json"))
+    assert all(bytes(line) in raw_data for line in raw_bytes)
 
 
 def test_restart_on_the_same_checkpoints_adds_only_the_new_files(spark, lake):

@@ -147,6 +147,7 @@ def generator_command(params: dict[str, Any], until: str | None) -> list[str]:
     if until:
         seconds = (datetime.fromisoformat(until) - datetime.now(UTC)).total_seconds()
         command += ["--duration", f"{max(seconds, 1):.0f}"]
-    for name in ("bot_rate", "duplicate_rate", "late_rate", "out_of_order_rate", "malformed_rate"):
-        command += [f"--{name.replace('_', '-')}", str(params[name])]
+    rates = ("bot_rate", "duplicate_rate", "late_rate", "out_of_order_rate", "malformed_rate")
+    for name in (*rates, "field_error_rate"):
+        command += [f"--{name.replace('_', '-')}", str(params.get(name, 0.0))]
     return command

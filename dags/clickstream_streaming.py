@@ -54,6 +54,7 @@ with DAG(
         "late_rate": rate(0.0, "Late events (rate per event)"),
         "out_of_order_rate": rate(0.0, "Out-of-order events (rate per event)"),
         "malformed_rate": rate(0.0, "Malformed lines (rate per event)"),
+        "field_error_rate": rate(0.0, "Valid events with a wrong optional field (rate per event)"),
         "trigger_interval_seconds": Param(
             2, type="integer", minimum=1, maximum=3600, title="Micro-batch trigger interval (s)"
         ),

@@ -132,3 +132,18 @@ def sample_rows(
 ) -> list[dict[str, Any]]:
     """The first ``count`` rows of the table (as of a version or time), as dicts."""
     return open_table(path, as_of).to_pyarrow_dataset().head(count).to_pylist()
+
+
+def field_error_counts(path: Path, as_of: int | datetime | None = None) -> dict[str, Any]:
+    """Silver's field errors (optional fields that arrived wrong, kept null): the rows with one
+    and the count of each ``field:rule`` code. Empty for a table without the column."""
+    import pyarrow.compute as pc
+
+    dataset = open_table(path, as_of).to_pyarrow_dataset()
+    if "field_errors" not in dataset.schema.names:
+        return {}
+    errors = dataset.to_table(columns=["field_errors"]).column("field_errors")
+    rows = pc.sum(pc.fill_null(pc.greater(pc.list_value_length(errors), 0), False)).as_py() or 0
+    counts = pc.value_counts(pc.list_flatten(errors)).to_pylist()
+    by_code = {entry["values"]: entry["counts"] for entry in counts if entry["values"] is not None}
+    return {"rows": rows, "by_code": dict(sorted(by_code.items()))}

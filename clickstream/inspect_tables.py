@@ -1,7 +1,8 @@
 """``clickstream inspect tables``: the lakehouse's Delta tables, their history and rows, no JVM.
 
 Input: the parsed arguments (lakehouse path flags, ``TABLE ...``, ``--history``, ``--as-of``,
-``--sample``, ``--json``). Output: rich tables on stdout, or one JSON document with ``--json``;
+``--sample``, ``--json``). Output: rich tables on stdout (with silver's field errors by code), or
+one JSON document with ``--json``;
 exit code 0 (a table that does not exist, or a version it lacks, is an error: exit 2).
 """
 
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from clickstream import config
 from clickstream.delta_inspect import (
+    field_error_counts,
     find_table,
     lakehouse_summary,
     parse_as_of,
@@ -85,6 +87,9 @@ def run_inspect_tables(args: argparse.Namespace) -> int:
         document["history"] = {"table": name, "commits": table_history(path)}
     else:
         document["tables"] = lakehouse_summary(paths, args.tables, as_of)
+        silver = [summary for summary in document["tables"] if summary["table"] == "silver"]
+        if silver:
+            document["field_errors"] = field_error_counts(Path(silver[0]["path"]), as_of)
         if args.sample > 0:
             document["samples"] = {
                 summary["table"]: sample_rows(Path(summary["path"]), args.sample, as_of)
@@ -109,6 +114,13 @@ def print_document(document: dict[str, Any], as_of) -> None:
         console.print(f"{title}: none yet (run the pipeline first)")
     else:
         console.print(summary_table(document["tables"], title))
+    field_errors = document.get("field_errors")
+    if field_errors:
+        codes = ", ".join(f"{code} {n:,}" for code, n in field_errors["by_code"].items())
+        console.print(
+            f"silver rows with a field error (kept, the field null): {field_errors['rows']:,}"
+            + (f" ({codes})" if codes else "")
+        )
     for name, rows in document.get("samples", {}).items():
         console.print(rows_table(rows, f"{name}: first {len(rows)} rows"))
 

@@ -18,6 +18,9 @@ with events as (
         event_time,
         revenue
     from {{ ref('silver_events') }}
+    -- session_id is optional (server-side producers send none): such events count in every
+    -- other model, not in a session
+    where session_id is not null
 
 ),
 

@@ -131,3 +131,22 @@ def test_the_console_script_needs_no_jvm(lake):
         check=True,
     )
     assert [table["rows"] for table in json.loads(result.stdout)["tables"]] == [9, 1]
+
+
+def test_silver_field_errors_are_counted_by_code(capsys, tmp_path):
+    paths = resolve_paths({"root": tmp_path / "data"}, environ={})
+    codes = [["price:wrong_type"], [], None, ["country:invalid", "price:wrong_type"], []]
+    rows = batch(0, len(codes)).append_column(
+        "field_errors", pa.array(codes, type=pa.list_(pa.string()))
+    )
+    write_deltalake(paths.silver, rows, partition_by=["event_date"])
+
+    code, document = inspect(capsys, paths, "--json")
+
+    assert code == 0
+    assert document["field_errors"] == {
+        "rows": 2,
+        "by_code": {"country:invalid": 1, "price:wrong_type": 2},
+    }
+    cli.main(["inspect", "tables", "--data-dir", str(paths.root)])
+    assert "silver rows with a field error (kept, the field null): 2" in capsys.readouterr().out

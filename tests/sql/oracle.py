@@ -23,7 +23,7 @@ class Event:
     event_id: str
     event_type: str
     user_id: str
-    session_id: str
+    session_id: str | None
     time: datetime
     product_id: str | None
     category: str | None
@@ -50,17 +50,22 @@ def load_valid_events(raw_dir: Path, valid_ids: set[str]) -> list[Event]:
                 continue
             if record["event_id"] in events:
                 continue
-            price = record.get("price")
+            # a wrong optional value is null in silver (a field error): so it is here
+            price, quantity = record.get("price"), record.get("quantity")
+            if not isinstance(price, int | float) or isinstance(price, bool) or price <= 0:
+                price = None
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+                quantity = None
             events[record["event_id"]] = Event(
                 event_id=record["event_id"],
                 event_type=record["event_type"],
                 user_id=record["user_id"],
-                session_id=record["session_id"],
+                session_id=record.get("session_id"),
                 time=datetime.fromisoformat(record["timestamp"]).replace(tzinfo=None),
                 product_id=record.get("product_id"),
                 category=record.get("category"),
                 price=None if price is None else Decimal(str(price)).quantize(CENT),
-                quantity=record.get("quantity"),
+                quantity=quantity,
             )
     assert set(events) == valid_ids
     return list(events.values())
@@ -109,7 +114,8 @@ def sessions(events: list[Event], gap: timedelta, threshold: int) -> dict[tuple,
     """(session_id, session_start) -> funnel counts, revenue, is_bot, and the session's close time."""
     by_session: dict[tuple, list[Event]] = defaultdict(list)
     for event in events:
-        by_session[(event.session_id, event.user_id)].append(event)
+        if event.session_id is not None:  # optional: an event without one is in no session
+            by_session[(event.session_id, event.user_id)].append(event)
     rows = {}
     for (session_id, user_id), group in by_session.items():
         group.sort(key=lambda event: event.time)

@@ -45,6 +45,17 @@ def lines(*records: dict) -> list[bytes]:
     return [json.dumps(record).encode() for record in records]
 
 
+# Valid events with one optional field wrong, and the field error silver must record for each.
+WRONG_OPTIONAL_FIELDS = [
+    (event(price="abc"), "price:wrong_type"),
+    (event("add_to_cart", product_id="p-hand", quantity=-1), "quantity:out_of_range"),
+    (event("search", search_query="lamp", price=0), "price:non_positive"),
+    (event(ip_address="999.1.1.1"), "ip_address:invalid"),
+    (event(user_agent="Mozilla/5.0\u0000"), "user_agent:invalid"),
+    (event(country="germany"), "country:invalid"),
+]
+
+
 def hand_made_files() -> dict[str, tuple[bytes, str]]:
     """name -> (bytes, where its lines land: "silver", "skipped" or a quarantine reason)."""
     rng = random.Random(3)  # bytes without CR: line ends are the CRLF file's subject
@@ -59,6 +70,10 @@ def hand_made_files() -> dict[str, tuple[bytes, str]]:
         "wrong_types.json": (
             b"\n".join(lines(event("purchase", price="abc"), event("purchase", quantity="two"))),
             "wrong_type",
+        ),
+        "wrong_optional_fields.json": (
+            b"\n".join(lines(*(record for record, _ in WRONG_OPTIONAL_FIELDS))),
+            "silver",
         ),
         "unknown_fields.json": (
             b"\n".join(lines(event(utm="x", nested={"a": [1, 2]}), event(extra=None))),
@@ -152,7 +167,9 @@ def landed(spark, tmp_path_factory) -> Landed:
             path.name: len(path.read_bytes().splitlines()) for path in lake.raw.glob("*.json")
         },
         bronze=by_file(lake.bronze, "raw_line"),
-        silver=by_file(lake.silver, "event_id", "search_query"),
+        silver=by_file(
+            lake.silver, "event_id", "search_query", "field_errors", "price", "quantity"
+        ),
         quarantine=by_file(lake.quarantine, "rejection_reasons"),
         original=generated[0].name,
         copy=copy.name,
@@ -189,6 +206,17 @@ def test_each_hand_made_file_lands_where_the_readme_says(landed):
             assert reasons == [[lands]] * raw_lines[name], name
     [big] = silver["ten_megabyte_line.json"]
     assert len(big.search_query) == 10_000_000
+
+
+@pytest.mark.slow
+def test_a_wrong_optional_field_is_kept_null_and_recorded(landed):
+    rows = {row.event_id: row for row in landed.silver["wrong_optional_fields.json"]}
+    expected = {record["event_id"]: [code] for record, code in WRONG_OPTIONAL_FIELDS}
+    assert {event_id: row.field_errors for event_id, row in rows.items()} == expected
+    price_errors = [row for row in rows.values() if row.field_errors[0].startswith("price")]
+    assert price_errors and all(row.price is None for row in price_errors)
+    [cart] = [row for row in rows.values() if row.field_errors == ["quantity:out_of_range"]]
+    assert cart.quantity is None
 
 
 @pytest.mark.slow

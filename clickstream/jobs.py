@@ -20,6 +20,13 @@ from typing import TYPE_CHECKING
 
 from clickstream.bronze import BRONZE_PARTITION_COLUMN, read_raw_lines, to_bronze
 from clickstream.config import LakehousePaths
+from clickstream.privacy import (
+    IP_HASH_KEY_FILE_ENV,
+    IP_PRIVACY_ENV,
+    IP_PRIVACY_MODES,
+    IpPrivacy,
+)
+from clickstream.privacy import check as check_ip_privacy
 from clickstream.silver import (
     DEFAULT_DEDUP_WINDOW,
     QUARANTINE_PARTITION_COLUMN,
@@ -51,11 +58,12 @@ class BronzeOptions:
 
 @dataclass(frozen=True)
 class SilverOptions:
-    """Deduplication window (of arrival time), batch bound and validation bounds."""
+    """Deduplication window (of arrival time), batch bound, validation bounds, IP privacy."""
 
     dedup_window: str = DEFAULT_DEDUP_WINDOW
     max_files_per_trigger: int = 1000
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    ip_privacy: IpPrivacy = field(default_factory=IpPrivacy)
 
 
 def add_bronze_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,11 +102,29 @@ def add_silver_arguments(parser: argparse.ArgumentParser) -> None:
         help="quarantine events more than this far in the future "
         f"(default: {defaults.validation.max_future_minutes})",
     )
+    from_env = IpPrivacy.from_env()
+    parser.add_argument(
+        "--ip-privacy",
+        choices=IP_PRIVACY_MODES,
+        default=from_env.mode if from_env.mode in IP_PRIVACY_MODES else None,
+        help=f"how silver stores ip_address: keep it, truncate it to its /24 or /48 network, or "
+        f"hash it with a secret key (env {IP_PRIVACY_ENV}, default keep)",
+    )
+    parser.add_argument(
+        "--ip-hash-key-file",
+        type=Path,
+        default=from_env.key_file,
+        metavar="FILE",
+        help=f"file holding the key of --ip-privacy hash (env {IP_HASH_KEY_FILE_ENV})",
+    )
 
 
 def silver_options_from_args(args: argparse.Namespace) -> SilverOptions:
     validation = ValidationSettings(max_future_minutes=args.max_future_minutes)
-    return SilverOptions(dedup_window=args.dedup_window, validation=validation)
+    mode = args.ip_privacy or IpPrivacy.from_env().mode  # an unknown mode from the env: check says
+    privacy = IpPrivacy(mode, args.ip_hash_key_file)
+    check_ip_privacy(privacy)
+    return SilverOptions(dedup_window=args.dedup_window, validation=validation, ip_privacy=privacy)
 
 
 def checkpoints_of(paths: LakehousePaths, query_names: tuple[str, ...]) -> list[Path]:
@@ -145,7 +171,9 @@ def start_silver(
         return with_rejection_reasons(bronze, options.validation)
 
     silver = write_delta_stream(
-        drop_duplicate_events(to_silver(validated_bronze()), options.dedup_window),
+        drop_duplicate_events(
+            to_silver(validated_bronze(), options.ip_privacy), options.dedup_window
+        ),
         name="silver",
         table_path=paths.silver,
         checkpoint=paths.checkpoint("silver"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from clickstream.metrics import FIELD_ERROR_ROWS_METRIC
+from clickstream.privacy import IpPrivacy, protected_ip
 from clickstream.schema import EVENT_TYPES
 from clickstream.validation import FIELD_ERROR_CODES
 
@@ -88,9 +89,9 @@ def without_field_errors(name: str) -> Column:
     return F.when(~wrong, F.col(name))
 
 
-def to_silver(validated: DataFrame) -> DataFrame:
+def to_silver(validated: DataFrame, ip_privacy: IpPrivacy | None = None) -> DataFrame:
     """Validated bronze rows -> typed silver rows (valid rows only, duplicates still in), the
-    fields named in ``field_errors`` null."""
+    fields named in ``field_errors`` null, ``ip_address`` as ``ip_privacy`` says (default: kept)."""
     from pyspark.sql import functions as F
 
     price = without_field_errors("price").cast("decimal(12,2)")
@@ -104,6 +105,7 @@ def to_silver(validated: DataFrame) -> DataFrame:
         "revenue": revenue,
         "event_hour": F.hour("event_time"),
         "event_date": F.to_date("event_time"),
+        "ip_address": protected_ip(without_field_errors("ip_address"), ip_privacy or IpPrivacy()),
     }
     return validated.filter(F.size("rejection_reasons") == 0).select(
         *(

@@ -155,6 +155,9 @@ def build_spark_session(
         if settings.master.startswith("local"):
             # A local JVM talks only to itself: bind to loopback, not to the first interface.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Python workers (Arrow functions such as IP privacy's) run this venv's Python, as a
+        # spark-submit job's do (``job_conf``), not the first python3 on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     conf |= dict(extra_conf or {})
     builder = SparkSession.builder.appName(app_name)
     for key, value in conf.items():

@@ -74,11 +74,17 @@ def stop_at(duration_minutes: float, now: datetime | None = None) -> str | None:
 class ClickstreamSparkSubmitOperator(SparkSubmitOperator):
     """``spark-submit spark_jobs/<job>.py <job_args>`` through the Spark connection.
 
-    The master comes from the connection (``AIRFLOW_CONN_SPARK_DEFAULT``; ``local[*]`` unless set).
-    At run time it adds what ``clickstream submit`` adds: the Delta jars (a one-line error if they
-    are missing), the shared Spark conf, the venv's Python for the driver and executors, and
-    ``SPARK_HOME``. ``spark-submit`` must be on the ``PATH`` of the Airflow workers (the venv's
-    ``bin``; the provider only runs binaries found there).
+    The master comes from the connection ``spark_default`` (``AIRFLOW_CONN_SPARK_DEFAULT``). If it
+    is not defined, or points at YARN or Kubernetes without their configuration on this worker,
+    the task fails at once, without retries, with one line naming the connection, its master and
+    the fix. At run time the operator adds what ``clickstream submit`` adds: the Delta jars (a
+    one-line error if they are missing), the shared Spark conf and the venv's Python for the
+    driver and executors. The job gets only the allow-listed variables of ``clickstream.spark``
+    (``SPARK_HOME``, ``PYSPARK_PYTHON``, ``PYTHONUNBUFFERED``, ``JAVA_HOME``, ``CLICKSTREAM_*``,
+    ``SPARK_LOCAL_IP`` on a local master) and what ``env_vars`` adds on purpose, on every master;
+    the spark-submit process also gets ``LAUNCHER_VARIABLES`` (``PATH``, ``HOME``, the site's
+    Spark/Hadoop/Kubernetes config), never as conf. ``spark-submit`` must be on the ``PATH`` of
+    the Airflow workers (the venv's ``bin``; the provider only runs binaries found there).
     """
 
     def __init__(self, *, job: str, job_args: Any = None, **kwargs: Any) -> None:
@@ -91,25 +97,57 @@ class ClickstreamSparkSubmitOperator(SparkSubmitOperator):
         )
         self.job = job
 
-    def master(self) -> str:
-        """The master URL the Spark connection resolves to."""
+    def _get_hook(self):
+        from clickstream.spark import launcher_env
+        from clickstream.spark_connection import AllowListSparkSubmitHook
+
+        return AllowListSparkSubmitHook.adopt(super()._get_hook(), launcher_env())
+
+    def check_connection(self) -> str:
+        """The connection's master, or ``AirflowFailException`` (no retries) with the one line
+        of ``connection_problem``: a configuration error does not get better by retrying."""
         from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+        from airflow.sdk.exceptions import (
+            AirflowException,
+            AirflowFailException,
+            AirflowNotFoundException,
+        )
 
-        return SparkSubmitHook(conn_id=self._conn_id)._connection["master"]
+        from clickstream.spark_connection import connection_problem
 
-    def execute(self, context: Any) -> None:
-        from clickstream.spark import job_conf, spark_submit_env
+        try:
+            SparkSubmitHook.get_connection(self._conn_id)
+            defined = True
+        except AirflowNotFoundException:
+            defined = False
+        try:
+            master = SparkSubmitHook(conn_id=self._conn_id)._connection["master"]
+        except AirflowException as error:  # e.g. a k8s:// master without the cncf provider
+            raise AirflowFailException(f"Spark connection {self._conn_id!r}: {error}") from None
+        problem = connection_problem(self._conn_id, master, defined, os.environ)
+        if problem:
+            raise AirflowFailException(problem)
+        return master
 
+    def prepare(self) -> None:
+        """Jars, conf, the allow-listed ``env_vars`` and the job arguments, for the connection's
+        master (checked first)."""
+        from clickstream.spark import job_conf, job_env
+
+        master = self.check_connection()
         settings = config.SparkSettings.from_env()
         conf = job_conf(settings)
         conf.pop("spark.master")  # the connection's
         self.jars = conf.pop("spark.jars")
         self.conf = conf | (self.conf or {})
-        env = spark_submit_env(settings, master=self.master())
+        env = job_env(master)
         # Unbuffered: the driver's prints reach the task log as they happen, not at exit.
         env |= {"PYSPARK_PYTHON": sys.executable, "PYTHONUNBUFFERED": "1"}
         self.env_vars = env | (self.env_vars or {})
         self.application_args = [str(arg) for arg in self.application_args or []]
+
+    def execute(self, context: Any) -> None:
+        self.prepare()
         super().execute(context)
 
 

@@ -121,16 +121,70 @@ def spark_home() -> Path:
     return Path(spec.origin).parent
 
 
-def spark_submit_env(
-    settings: SparkSettings | None = None, master: str | None = None
-) -> dict[str, str]:
-    """Environment for a spark-submit child: this process's, plus SPARK_HOME (and, for a local
-    master, SPARK_LOCAL_IP on loopback). ``master`` overrides the settings' master."""
-    settings = settings or SparkSettings.from_env()
-    env = {**os.environ, "SPARK_HOME": str(spark_home())}
-    if (master or settings.master).startswith("local"):
-        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# What a Spark job gets of this process's environment, whatever the master: on YARN and Kubernetes
+# these become the driver's environment through `--conf` (so they are on a command line and in
+# Spark's conf), so the list is short, explicit and holds no secret. CLICKSTREAM_* settings are
+# configuration, never secrets (a key is read from a file whose path they name).
+JOB_VARIABLES = ("SPARK_HOME", "PYSPARK_PYTHON", "PYTHONUNBUFFERED", "JAVA_HOME")
+JOB_PREFIX = "CLICKSTREAM_"
+# What the spark-submit launcher needs to start on this machine: find java, bash and python, a
+# home and a locale, and the site's Spark, Hadoop, Kerberos and Kubernetes configuration. Only the
+# launcher's process environment gets them, never a `--conf`: they stay on this machine.
+LAUNCHER_VARIABLES = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "SPARK_CONF_DIR",
+    "SPARK_LOCAL_DIRS",
+    "SPARK_LOCAL_IP",
+    "HADOOP_CONF_DIR",
+    "YARN_CONF_DIR",
+    "HADOOP_HOME",
+    "HADOOP_USER_NAME",
+    "KRB5CCNAME",
+    "KRB5_CONFIG",
+    "KUBECONFIG",
+)
+
+
+def is_local(master: str) -> bool:
+    return master.startswith("local")
+
+
+def job_env(master: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed variables a job gets for ``master``: ``JOB_VARIABLES`` found in
+    ``environ``, every ``CLICKSTREAM_*``, ``SPARK_HOME`` of the installed pyspark and, for a local
+    master only, ``SPARK_LOCAL_IP`` (loopback unless set)."""
+    environ = os.environ if environ is None else environ
+    env = {name: environ[name] for name in JOB_VARIABLES if name in environ}
+    env |= {name: value for name, value in environ.items() if name.startswith(JOB_PREFIX)}
+    env["SPARK_HOME"] = str(spark_home())
+    if is_local(master):
+        env["SPARK_LOCAL_IP"] = environ.get("SPARK_LOCAL_IP", "127.0.0.1")
     return env
+
+
+def launcher_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``LAUNCHER_VARIABLES`` found in ``environ``."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[name] for name in LAUNCHER_VARIABLES if name in environ}
+
+
+def spark_submit_env(
+    settings: SparkSettings | None = None,
+    master: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The whole environment of a spark-submit child: ``launcher_env`` and ``job_env``, nothing
+    else of ``environ`` (default: this process's). ``master`` overrides the settings' master."""
+    settings = settings or SparkSettings.from_env(environ)
+    return launcher_env(environ) | job_env(master or settings.master, environ)
 
 
 def launched_by_spark_submit() -> bool:

@@ -77,7 +77,7 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     assert "== run success" in output
-    assert output.count(": ok") == 3, output[-3000:]  # the three ledger identities
+    assert output.count(": ok") == 4, output[-3000:]  # the four ledger identities
     assert "simple_auth_manager_passwords.json.generated" in output
 
     # Not "before the generator's last file": with both cores busy (the suite runs on two workers)

@@ -109,35 +109,24 @@ def summarize(spark: SparkSession, paths: config.LakehousePaths) -> PipelineSumm
         return spark.read.format("delta").load(str(path)).count()
 
     bronze_rows, silver_rows = count(paths.bronze), count(paths.silver)
-    reasons = (
-        spark.read.format("delta")
-        .load(str(paths.quarantine))
-        .select(F.explode("rejection_reasons").alias("reason"))
-        .groupBy("reason")
-        .count()
-        .collect()
-    )
+
+    def counts_of_codes(path, column: str) -> dict[str, int]:
+        """How often each code of an array column occurs in the table."""
+        codes = spark.read.format("delta").load(str(path)).select(F.explode(column).alias("code"))
+        return {row.code: row["count"] for row in sorted(codes.groupBy("code").count().collect())}
+
     quarantine_rows = count(paths.quarantine)
-    field_errors = (
-        spark.read.format("delta")
-        .load(str(paths.silver))
-        .select(F.explode("field_errors").alias("code"))
-        .groupBy("code")
-        .count()
-        .collect()
-    )
-    field_error_rows = (
-        spark.read.format("delta").load(str(paths.silver)).where(F.size("field_errors") > 0).count()
-    )
+    silver = spark.read.format("delta").load(str(paths.silver))
+    field_error_rows = silver.where(F.size("field_errors") > 0).count()
     gold_tables = [path for name, path in delta_tables(paths).items() if name.startswith("gold.")]
     return PipelineSummary(
         bronze_rows=bronze_rows,
         silver_rows=silver_rows,
         quarantine_rows=quarantine_rows,
         duplicates_removed=bronze_rows - quarantine_rows - silver_rows,
-        quarantine_by_reason={row.reason: row["count"] for row in sorted(reasons)},
+        quarantine_by_reason=counts_of_codes(paths.quarantine, "rejection_reasons"),
         field_error_rows=field_error_rows,
-        field_errors_by_code={row.code: row["count"] for row in sorted(field_errors)},
+        field_errors_by_code=counts_of_codes(paths.silver, "field_errors"),
         gold_rows={path.name: count(path) for path in gold_tables},
     )
 

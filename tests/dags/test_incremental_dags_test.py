@@ -2,7 +2,8 @@
 
 A generated backlog (every fault kind) goes through the DAG's bronze -> silver -> gold tasks;
 the tables must reconcile with the generator's ledger. With a checkpoint held by another job,
-the run skips its Spark tasks and says why.
+the run skips its Spark tasks and says why. A secret in the worker's environment appears in no
+task output, task log or Spark event log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.spark_jobs.backlog import generate_backlog, recent_hour
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAG_ID = "clickstream_incremental"
+SENTINEL = "sentinel-51e2-do-not-leak"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,19 @@ def airflow(tmp_path_factory):
     """Run an ``airflow`` command against a migrated throwaway metadata DB and lakehouse."""
     root = tmp_path_factory.mktemp("incremental")
     lake = resolve_paths({"root": root / "data"}, environ={})
-    env = airflow_env(lake, port=0) | {"AIRFLOW_HOME": str(root / "airflow")}
+    # Spark's site settings turn the event log on (what the UI's environment tab shows).
+    spark_conf, events = root / "spark-conf", root / "spark-events"
+    spark_conf.mkdir()
+    events.mkdir()
+    (spark_conf / "spark-defaults.conf").write_text(
+        f"spark.eventLog.enabled true\nspark.eventLog.dir file://{events}\n"
+        "spark.eventLog.compress false\nspark.eventLog.rolling.enabled false\n"
+    )
+    env = airflow_env(lake, port=0) | {
+        "AIRFLOW_HOME": str(root / "airflow"),
+        "SPARK_CONF_DIR": str(spark_conf),
+        "AWS_SECRET_ACCESS_KEY": SENTINEL,
+    }
     run = subprocess.run(
         [AIRFLOW, "db", "migrate"], check=False, env=env, capture_output=True, text=True
     )
@@ -41,6 +55,7 @@ def airflow(tmp_path_factory):
         )
 
     airflow_command.lake = lake
+    airflow_command.written = [root / "airflow" / "logs", events]
     return airflow_command
 
 
@@ -72,3 +87,9 @@ def test_incremental_run_drains_a_backlog_into_every_table(airflow, spark):
     assert read(lake.quarantine).count() == ledger.malformed_lines
     for model in load_project().order():
         assert read(lake.gold_table(model.name)).count() > 0, model.name
+
+    assert SENTINEL not in result.stdout + result.stderr
+    written = [path for folder in airflow.written for path in folder.rglob("*") if path.is_file()]
+    assert any(path.parent == airflow.written[1] for path in written), "no Spark event log"
+    for path in written:
+        assert SENTINEL not in path.read_text(errors="replace"), path

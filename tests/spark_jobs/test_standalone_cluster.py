@@ -7,7 +7,8 @@ ports picked at random. The jobs go through ``clickstream submit`` with
 
 Proof that the work ran on the cluster, not in a local driver: the master lists every application as
 finished with cores granted, and every task in the applications' event logs ran on an executor of
-the worker. The tables are then reconciled with the generator's ledger.
+the worker. The tables are then reconciled with the generator's ledger, and a secret in the
+caller's environment is in no job output or event log.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ EXECUTOR_MEMORY = "512m"
 SHORT_LIVED_JVM = CHILD_JVM_OPTIONS
 # No HTTP proxy for the master's own JSON endpoint on loopback.
 LOOPBACK_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+SENTINEL = "sentinel-0c4d-do-not-leak"
 
 
 def free_port() -> int:
@@ -207,6 +209,7 @@ def submit(cluster: Cluster, lake: LakehousePaths, job: str) -> subprocess.Compl
         "SPARK_CONF_DIR": str(cluster.conf_dir),
         # The driver binds to loopback, where the executors can reach it.
         "SPARK_LOCAL_IP": "127.0.0.1",
+        "AWS_SECRET_ACCESS_KEY": SENTINEL,  # a secret of the caller's: in no conf or event log
     }
     command = [CLICKSTREAM, "submit", "--data-dir", str(lake.root), job]
     command += ["--trigger", "available-now"]
@@ -259,6 +262,7 @@ def test_bronze_silver_gold_run_unchanged_on_a_standalone_cluster(spark, cluster
     for job in JOBS:
         result = submit(cluster, lake, job)
         assert result.returncode == 0, f"{job} failed:\n{result.stderr[-3000:]}"
+        assert SENTINEL not in result.stdout + result.stderr
 
     def all_finished() -> bool:
         return set(JOBS.values()) <= cluster.completed_apps().keys()
@@ -269,6 +273,7 @@ def test_bronze_silver_gold_run_unchanged_on_a_standalone_cluster(spark, cluster
     for name, app in apps.items():
         assert app["state"] == "FINISHED", app
         assert app["cores"] >= 1, app
+        assert SENTINEL not in (cluster.event_log_dir / app["id"]).read_text(), name
         events = event_log(cluster, app["id"])
         assert spark_master_of(events) == cluster.master_url, name
         executors = task_executors(events)

@@ -85,6 +85,12 @@ def run_gold(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_forget(args: argparse.Namespace) -> int:
+    from clickstream import forget
+
+    return forget.run_command(args)
+
+
 def run_bench(args: argparse.Namespace) -> int:
     from clickstream.bench import run
 
@@ -197,6 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_bench_command(commands)
+
+    from clickstream.forget import add_arguments as add_forget_arguments
+
+    add_forget_arguments(
+        add_command(
+            "forget",
+            run_forget,
+            "erase one user from raw files, archive and every table (DELETE, then VACUUM), with a record",
+        )
+    )
 
     pipeline_commands = add_group("pipeline", "run the streaming pipeline")
     from clickstream.pipeline import add_arguments as add_pipeline_arguments

@@ -86,7 +86,12 @@ def input_path(project: Project, paths: LakehousePaths, ref: str) -> Path:
 def model_frame(spark: SparkSession, project: Project, model: Model, paths: LakehousePaths):
     """Register every ref of ``model`` as a watermarked streaming view; return the model's frame."""
     for ref in model.depends_on:
-        stream = spark.readStream.format("delta").load(str(input_path(project, paths, ref)))
+        stream = (
+            spark.readStream.format("delta")
+            # Deleting rows (``clickstream forget``) is not new input: skipped, not an error.
+            .option("skipChangeCommits", "true")
+            .load(str(input_path(project, paths, ref)))
+        )
         column = model.config.watermark_column
         if column in stream.columns:
             stream = stream.withWatermark(column, model.config.watermark_delay)

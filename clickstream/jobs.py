@@ -166,6 +166,9 @@ def start_silver(
         bronze = (
             spark.readStream.format("delta")
             .option("maxFilesPerTrigger", options.max_files_per_trigger)
+            # A commit that deletes or rewrites rows (``clickstream forget``) is not new input:
+            # skipped, instead of failing the stream with "data update in the source table".
+            .option("skipChangeCommits", "true")
             .load(str(paths.bronze))
         )
         return with_rejection_reasons(bronze, options.validation)

@@ -17,6 +17,9 @@ from clickstream import config
 from clickstream.errors import run_entry_point
 
 Handler = Callable[[argparse.Namespace], int]
+FORGET_HELP = (
+    "erase one user from raw files, archive and every table (DELETE, then VACUUM), with a record"
+)
 
 
 def show_config(args: argparse.Namespace) -> int:
@@ -125,6 +128,58 @@ def add_bench_command(commands) -> None:
     add_arguments(bench)
 
 
+def add_sql_commands(sql_commands, add_command) -> None:
+    """``clickstream sql ...``: the models' commands (no JVM), then ``run`` and ``test``."""
+
+    def sql_handler(name: str) -> Handler:
+        def handler(args: argparse.Namespace) -> int:
+            from clickstream.models import cli as sql_cli  # sqlglot and jinja2: only when used
+
+            return getattr(sql_cli, name)(args)
+
+        return handler
+
+    def add_sql_command(name: str, handler: str, help_text: str) -> argparse.ArgumentParser:
+        sub = add_command(name, sql_handler(handler), help_text, under=sql_commands)
+        sub.add_argument(
+            "--project-dir",
+            metavar="DIR",
+            help="the SQL project: project.yml and gold/*.sql (env CLICKSTREAM_SQL_DIR, default <repo>/sql)",
+        )
+        sub.add_argument(
+            "--vars",
+            metavar="JSON",
+            help="override vars of project.yml, e.g. '{\"bot_events_per_minute\": 80}'",
+        )
+        return sub
+
+    add_sql_command("list", "list_models", "list the models: materialization, watermark, key, deps")
+    compile_sql = add_sql_command("compile", "compile_models", "print the SQL Spark runs per model")
+    compile_sql.add_argument("models", nargs="*", metavar="MODEL", help="models (default: all)")
+    compile_sql.add_argument("--tests", action="store_true", help="also print the tests' SQL")
+    add_sql_command(
+        "validate", "validate_project", "check every model; print N models OK or the error"
+    )
+    lineage = add_sql_command("lineage", "show_lineage", "show the models as a tree from sources")
+    lineage.add_argument("model", nargs="?", metavar="MODEL", help="only what it reads and feeds")
+
+    from clickstream.gold_job import add_gold_arguments
+    from clickstream.streaming import add_trigger_arguments
+
+    sql_run = add_command(
+        "run",
+        run_gold,
+        "run the models as streaming queries (one Spark app) until Ctrl-C, or available-now",
+        under=sql_commands,
+    )
+    add_trigger_arguments(sql_run)
+    add_gold_arguments(sql_run)
+    sql_test = add_command(
+        "test", run_model_tests, "run the models' YAML tests on their tables", under=sql_commands
+    )
+    add_gold_arguments(sql_test)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-parser per command, each with the shared path flags."""
     parser = argparse.ArgumentParser(
@@ -206,13 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from clickstream.forget import add_arguments as add_forget_arguments
 
-    add_forget_arguments(
-        add_command(
-            "forget",
-            run_forget,
-            "erase one user from raw files, archive and every table (DELETE, then VACUUM), with a record",
-        )
-    )
+    add_forget_arguments(add_command("forget", run_forget, FORGET_HELP))
 
     pipeline_commands = add_group("pipeline", "run the streaming pipeline")
     from clickstream.pipeline import add_arguments as add_pipeline_arguments
@@ -226,57 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
-    sql_commands = add_group(
-        "sql", "the gold SQL models: list, compile, validate, lineage (no JVM)"
+    add_sql_commands(
+        add_group("sql", "the gold SQL models: list, compile, validate, lineage (no JVM)"),
+        add_command,
     )
-
-    def sql_handler(name: str) -> Handler:
-        def handler(args: argparse.Namespace) -> int:
-            from clickstream.models import cli as sql_cli  # sqlglot and jinja2: only when used
-
-            return getattr(sql_cli, name)(args)
-
-        return handler
-
-    def add_sql_command(name: str, handler: str, help_text: str) -> argparse.ArgumentParser:
-        sub = add_command(name, sql_handler(handler), help_text, under=sql_commands)
-        sub.add_argument(
-            "--project-dir",
-            metavar="DIR",
-            help="the SQL project: project.yml and gold/*.sql (env CLICKSTREAM_SQL_DIR, default <repo>/sql)",
-        )
-        sub.add_argument(
-            "--vars",
-            metavar="JSON",
-            help="override vars of project.yml, e.g. '{\"bot_events_per_minute\": 80}'",
-        )
-        return sub
-
-    add_sql_command("list", "list_models", "list the models: materialization, watermark, key, deps")
-    compile_sql = add_sql_command("compile", "compile_models", "print the SQL Spark runs per model")
-    compile_sql.add_argument("models", nargs="*", metavar="MODEL", help="models (default: all)")
-    compile_sql.add_argument("--tests", action="store_true", help="also print the tests' SQL")
-    add_sql_command(
-        "validate", "validate_project", "check every model; print N models OK or the error"
-    )
-    lineage = add_sql_command("lineage", "show_lineage", "show the models as a tree from sources")
-    lineage.add_argument("model", nargs="?", metavar="MODEL", help="only what it reads and feeds")
-
-    from clickstream.gold_job import add_gold_arguments
-    from clickstream.streaming import add_trigger_arguments
-
-    sql_run = add_command(
-        "run",
-        run_gold,
-        "run the models as streaming queries (one Spark app) until Ctrl-C, or available-now",
-        under=sql_commands,
-    )
-    add_trigger_arguments(sql_run)
-    add_gold_arguments(sql_run)
-    sql_test = add_command(
-        "test", run_model_tests, "run the models' YAML tests on their tables", under=sql_commands
-    )
-    add_gold_arguments(sql_test)
     return parser
 
 

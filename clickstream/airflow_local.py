@@ -7,7 +7,7 @@ end, prints the tables and stops Airflow again.
 
 Airflow standalone means SQLite metadata and the LocalExecutor in ``$AIRFLOW_HOME`` (default
 ``<repo>/.airflow``), auth on: user ``admin`` with a password generated once into
-``$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated``.
+``$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated``, mode 0600.
 """
 
 from __future__ import annotations
@@ -45,6 +45,23 @@ def airflow_home() -> Path:
 
 def password_file(home: Path) -> Path:
     return home / "simple_auth_manager_passwords.json.generated"
+
+
+def ensure_password_file(home: Path) -> Path:
+    """The admin's password file, readable by its owner only (0600): created here with a random
+    password (Airflow would create it under the umask, often 0644), or its mode tightened."""
+    import secrets
+
+    path = password_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        return path
+    with os.fdopen(descriptor, "w") as file:
+        json.dump({ADMIN: secrets.token_urlsafe(16)}, file)
+    return path
 
 
 def airflow_env(paths: config.LakehousePaths, port: int) -> dict[str, str]:
@@ -207,6 +224,7 @@ def run_up(args: argparse.Namespace) -> int:
     paths = config.paths_from_args(args)
     env = airflow_env(paths, args.port)
     home = Path(env["AIRFLOW_HOME"])
+    ensure_password_file(home)
     print(
         f"Airflow UI: http://localhost:{args.port} (user {ADMIN}, password in {password_file(home)})"
     )
@@ -248,6 +266,7 @@ def run_demo(args: argparse.Namespace) -> int:
     paths = config.paths_from_args(args)
     env = airflow_env(paths, args.port)
     home = Path(env["AIRFLOW_HOME"])
+    ensure_password_file(home)
     if args.history_minutes:
         land_history(paths, args.history_minutes)
     check_port_free(args.port)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,9 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
     assert "== run success" in output
     assert output.count(": ok") == 4, output[-3000:]  # the four ledger identities
     assert "simple_auth_manager_passwords.json.generated" in output
+    # The demo logged in with the password of that file, which only its owner can read.
+    passwords = tmp_path / "airflow" / "simple_auth_manager_passwords.json.generated"
+    assert stat.S_IMODE(passwords.stat().st_mode) == 0o600
 
     # Not "before the generator's last file": with both cores busy (the suite runs on two workers)
     # the gold job's first batch with rows once came 2 min 50 s after it started, 47 s after that
@@ -86,6 +90,20 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
     assert rows_of_streaming_gold(data / "metrics") > 0
 
     assert processes_of(str(tmp_path)) == []
+
+
+def test_the_password_file_is_created_or_tightened_to_0600(tmp_path):
+    from clickstream import airflow_local
+
+    created = airflow_local.ensure_password_file(tmp_path / "new")
+    assert stat.S_IMODE(created.stat().st_mode) == 0o600
+    assert len(json.loads(created.read_text())[airflow_local.ADMIN]) >= 16
+    existing = airflow_local.password_file(tmp_path)
+    existing.write_text('{"admin": "kept"}')
+    existing.chmod(0o644)
+    airflow_local.ensure_password_file(tmp_path)
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o600
+    assert json.loads(existing.read_text()) == {"admin": "kept"}
 
 
 def test_marking_a_run_failed_stops_every_job_and_leaves_no_process(tmp_path):

@@ -33,6 +33,16 @@ LOCK_NOTE = (
     "while clickstream_streaming (or a manual job) is running."
 )
 
+SPARK_NOTE = (
+    "Spark connection: `spark_default` (`AIRFLOW_CONN_SPARK_DEFAULT`). Absent, or YARN/Kubernetes "
+    "without their configuration on the worker, the first Spark task fails at once, without "
+    "retries, in one line naming the connection, its master and the fix: "
+    """`AIRFLOW_CONN_SPARK_DEFAULT='{"conn_type": "spark", "host": "local[*]"}'` or a cluster URL. """
+    "Each job gets only `SPARK_HOME`, `PYSPARK_PYTHON`, `PYTHONUNBUFFERED`, `JAVA_HOME`, "
+    "`CLICKSTREAM_*` and (local masters) `SPARK_LOCAL_IP` of the worker's environment, plus what "
+    "the operator's own `env_vars` add; nothing else reaches a command line, log or Spark conf."
+)
+
 
 def lakehouse_paths() -> config.LakehousePaths:
     """The lakehouse of this environment (``CLICKSTREAM_DATA_DIR`` and friends)."""

@@ -14,6 +14,7 @@ from airflow.sdk import DAG, task
 from clickstream.orchestration import (
     DEFAULT_ARGS,
     LOCK_NOTE,
+    SPARK_NOTE,
     busy_checkpoints,
     drain_tasks,
     lakehouse_paths,
@@ -22,7 +23,7 @@ from clickstream.orchestration import (
 with DAG(
     dag_id="clickstream_incremental",
     description="Scheduled available-now runs of bronze, silver and gold (exactly once)",
-    doc_md=__doc__ + "\n\n" + LOCK_NOTE,
+    doc_md=__doc__ + "\n\n" + LOCK_NOTE + "\n\n" + SPARK_NOTE,
     schedule=timedelta(minutes=10),
     catchup=False,
     max_active_runs=1,

@@ -15,6 +15,7 @@ from airflow.sdk import DAG, Param, task
 from clickstream.orchestration import (
     DEFAULT_ARGS,
     LOCK_NOTE,
+    SPARK_NOTE,
     ClickstreamSparkSubmitOperator,
     generator_command,
     gold_model_names,
@@ -32,7 +33,7 @@ def rate(default: float, title: str) -> Param:
 with DAG(
     dag_id="clickstream_streaming",
     description="Generator, bronze, silver and gold streaming jobs for a chosen duration",
-    doc_md=__doc__ + "\n\n" + LOCK_NOTE,
+    doc_md=__doc__ + "\n\n" + LOCK_NOTE + "\n\n" + SPARK_NOTE,
     schedule=None,
     catchup=False,
     max_active_runs=1,

@@ -12,6 +12,7 @@ from airflow.sdk import DAG, Param, task
 from clickstream.orchestration import (
     DEFAULT_ARGS,
     LOCK_NOTE,
+    SPARK_NOTE,
     ClickstreamSparkSubmitOperator,
     gold_model_names,
 )
@@ -21,7 +22,7 @@ MODELS = gold_model_names()
 with DAG(
     dag_id="gold_full_refresh",
     description="Rebuild chosen gold models from silver",
-    doc_md=__doc__ + "\n\n" + LOCK_NOTE,
+    doc_md=__doc__ + "\n\n" + LOCK_NOTE + "\n\n" + SPARK_NOTE,
     schedule=None,
     catchup=False,
     max_active_runs=1,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param
 
-from clickstream.orchestration import DEFAULT_ARGS, ClickstreamSparkSubmitOperator
+from clickstream.orchestration import DEFAULT_ARGS, SPARK_NOTE, ClickstreamSparkSubmitOperator
 
 with DAG(
     dag_id="lakehouse_maintenance",
     description="OPTIMIZE, VACUUM, archive raw files, prune metrics, report sizes",
-    doc_md=__doc__,
+    doc_md=__doc__ + "\n\n" + SPARK_NOTE,
     schedule="@daily",
     catchup=False,
     max_active_runs=1,

@@ -10,7 +10,7 @@ when the table already holds it, which makes the append exactly-once. Delta's ow
 does the same with a ``SetTransaction`` action, but Delta 4.4.0 looks it up in
 ``Snapshot.setTransactions``, which reconstructs the whole table state with a Spark job on every
 batch (the checksum file's copy is not used): a third of a small batch's time, measured in the
-README's performance section. Reading the newest commit file costs a millisecond.
+docs/performance-log.md. Reading the newest commit file costs a millisecond.
 
 The scan starts at the newest version (found from ``_last_checkpoint`` forward, without listing the
 log folder) and walks back to the writer's newest tag: one file in steady state, a few after

@@ -10,7 +10,7 @@ sequence replaced by U+FFFD, so every Delta reader can read the table), ``source
 Bronze does not parse: it is the audit log of what arrived when, and a replay source that a parser
 bug cannot have damaged. Parsing, typing and validation are silver's (``clickstream.parsing`` and
 ``clickstream.validation``). It also keeps the bronze stream cheap: writing the text costs a
-fraction of parsing 20 fields of it (see the README's performance section).
+fraction of parsing 20 fields of it (see the docs/performance-log.md).
 
 Bronze is partitioned by *ingestion* date, not event date: a malformed line has no trustworthy event
 time, late events would otherwise rewrite old partitions, and retention and replays work by arrival

@@ -31,7 +31,7 @@ def with_column_computed_once(df: DataFrame, name: str, column: Column) -> DataF
     It goes through a one-element ``explode`` (a Generate), which Spark's optimizer neither inlines
     into later expressions nor pushes filters through. A plain ``withColumn`` of an expensive
     expression is copied into every filter pushed through the projection: silver's filter on a
-    static frame held 87 ``from_json`` calls and ran 20 times slower (README, performance section).
+    static frame held 87 ``from_json`` calls and ran 20 times slower (docs/performance-log.md).
     """
     from pyspark.sql import functions as F
 

@@ -30,7 +30,7 @@ SPARK_JOBS_DIR = REPO_ROOT / "spark_jobs"
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 # The throughput collector: on 2 cores the pipeline's catch-up of 1,000,000 events took 50.8-51.9 s
 # with it against 59.7-62.7 s with G1, Java 17's default, and 110 against 127-136 CPU seconds (G1's
-# write barriers and concurrent threads compete with the tasks for the cores; README, performance).
+# write barriers and concurrent threads compete with the tasks for the cores; docs/performance-log.md).
 DEFAULT_GARBAGE_COLLECTOR = "-XX:+UseParallelGC"
 
 
@@ -51,7 +51,7 @@ def session_conf(settings: SparkSettings) -> dict[str, str]:
         ),
         # Partitioned writes keep up to this many files open per task instead of sorting each
         # batch by its partition column first (a batch spans one or two dates): bronze catch-up of
-        # 1,000,000 lines 6.6-7.9 s -> 5.4-5.5 s (README, performance section).
+        # 1,000,000 lines 6.6-7.9 s -> 5.4-5.5 s (docs/performance-log.md).
         "spark.sql.maxConcurrentOutputFileWriters": "8",
         "spark.ui.enabled": str(settings.ui_enabled).lower(),
         "spark.ui.showConsoleProgress": "false",

@@ -57,8 +57,8 @@ def test_every_path_has_a_flag_and_a_variable(setting, tmp_path):
     assert getattr(from_env, setting.name) == tmp_path / "env"
 
 
-def test_readme_documents_every_setting():
-    readme = (REPO / "README.md").read_text()
+def test_the_configuration_page_documents_every_setting():
+    readme = (REPO / "docs" / "configuration.md").read_text()
     documented = set(re.findall(r"`(CLICKSTREAM_[A-Z_]+)`", readme))
 
     assert {setting.env for setting in config.PATH_SETTINGS} <= documented

@@ -1,5 +1,5 @@
 """Bad input: every malformed kind of the generator plus hand-made files. None stops the pipeline,
-each lands where the README says, and the counts reconcile:
+each lands where docs/bronze-and-silver.md says, and the counts reconcile:
 raw lines = bronze rows = silver + quarantine + removed duplicates."""
 
 from __future__ import annotations

@@ -30,8 +30,6 @@ RUN apt-get update \
 RUN useradd --uid 50000 --gid 0 --create-home --home-dir /home/clickstream clickstream
 # The venv is editable-installed against /opt/clickstream: it must keep that path.
 COPY --from=build --chown=clickstream:0 /opt/clickstream /opt/clickstream
-COPY --chown=clickstream:0 spark_jobs/ /opt/clickstream/spark_jobs/
-COPY --chown=clickstream:0 sql/ /opt/clickstream/sql/
 # Mount points owned by the service user: a fresh named volume takes this ownership.
 RUN mkdir -p /data /opt/airflow/dags /opt/airflow/logs /opt/airflow/auth /opt/spark-work \
     && chown -R clickstream:0 /data /opt/airflow /opt/spark-work \

@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 jars: $(STAMP)
-	@$(BIN)/python -m clickstream.jvm_deps
+	@$(BIN)/python -m clickstream.spark.jars
 
 # Airflow standalone (SQLite, LocalExecutor) runs clickstream_streaming once, then stops.
 demo: setup
@@ -45,15 +45,18 @@ chromium:
 test: setup chromium
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/pytest -n 2 --dist loadgroup
 
 # Benchmarks into bench/results/ (BENCH_ARGS=--quick: every part at a smaller size).
 bench: setup
 	@$(BIN)/clickstream bench $(BENCH_ARGS)
 
+# Style, format, and the layering rule (the import contracts in pyproject.toml).
 lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	@$(BIN)/ruff check --fix .

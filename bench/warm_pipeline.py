@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clickstream.bench import machine, report
-from clickstream.bench.commands import write_backlog
+from clickstream.bench.job_commands import write_backlog
 from clickstream.bench.warm import describe_run, measure_warm_runs
 
 

@@ -1,7 +1,7 @@
 """``clickstream``: the product's command line.
 
 Input: ``sys.argv``. Output: the chosen subcommand's exit code. Every subcommand takes the lakehouse
-path flags (``--data-dir`` and the rest, see ``clickstream.config``). Heavy modules (pyspark, the
+path flags (``--data-dir`` and the rest, see ``clickstream.core.config``). Heavy modules (pyspark, the
 generator) are imported by the subcommand that needs them, so ``clickstream --help`` stays instant.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from rich_argparse import RichHelpFormatter
 
-from clickstream import config
-from clickstream.errors import run_entry_point
+from clickstream.core import config
+from clickstream.core.errors import run_entry_point
 
 Handler = Callable[[argparse.Namespace], int]
 FORGET_HELP = (
@@ -46,8 +46,8 @@ def show_config(args: argparse.Namespace) -> int:
 
 
 def submit_job(args: argparse.Namespace) -> int:
-    """Run (or with --print, show) spark-submit for one job of ``spark_jobs/``."""
-    from clickstream.spark import spark_submit_command, spark_submit_env
+    """Run (or with --print, show) spark-submit for one job of ``clickstream/spark_jobs/``."""
+    from clickstream.spark.submit import spark_submit_command, spark_submit_env
 
     command = spark_submit_command(args.job, [*config.path_flags_given(args), *args.job_args])
     if args.print:
@@ -61,25 +61,25 @@ def submit_job(args: argparse.Namespace) -> int:
 
 
 def run_pipeline(args: argparse.Namespace) -> int:
-    from clickstream import pipeline
+    from clickstream.pipeline import pipeline_run
 
-    return pipeline.run_command(args)
+    return pipeline_run.run_command(args)
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from clickstream import demo
+    from clickstream.pipeline import local_demo
 
-    return demo.run_command(args)
+    return local_demo.run_command(args)
 
 
 def run_gold(args: argparse.Namespace) -> int:
-    from clickstream.gold_job import (
+    from clickstream.gold.run_options import (
         gold_checkpoints,
         gold_options_from_args,
         gold_stages,
     )
-    from clickstream.runner import run_streaming_job
-    from clickstream.streaming import trigger_from_args
+    from clickstream.streaming.job_runner import run_streaming_job
+    from clickstream.streaming.trigger import trigger_from_args
 
     paths = config.paths_from_args(args)
     options = gold_options_from_args(args)
@@ -89,9 +89,9 @@ def run_gold(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    from clickstream import forget
+    from clickstream.lakehouse import erasure
 
-    return forget.run_command(args)
+    return erasure.run_command(args)
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -101,15 +101,15 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def run_model_tests(args: argparse.Namespace) -> int:
-    from clickstream import model_checks
+    from clickstream.gold import model_checks
 
     return model_checks.run_command(args)
 
 
 def add_inspect_commands(inspect: argparse.ArgumentParser) -> None:
     """``inspect raw`` (the landed files) and ``inspect tables`` (the Delta tables)."""
-    from clickstream.generator import cli as generator_cli
-    from clickstream.inspect_tables import add_inspect_tables
+    from clickstream.commands import generate_command as generator_cli
+    from clickstream.commands.inspect_command import add_inspect_tables
 
     children = generator_cli.add_inspect_group(inspect)
     generator_cli.add_inspect_raw(children)
@@ -133,7 +133,7 @@ def add_sql_commands(sql_commands, add_command) -> None:
 
     def sql_handler(name: str) -> Handler:
         def handler(args: argparse.Namespace) -> int:
-            from clickstream.models import cli as sql_cli  # sqlglot and jinja2: only when used
+            from clickstream.commands import sql_command as sql_cli
 
             return getattr(sql_cli, name)(args)
 
@@ -163,8 +163,8 @@ def add_sql_commands(sql_commands, add_command) -> None:
     lineage = add_sql_command("lineage", "show_lineage", "show the models as a tree from sources")
     lineage.add_argument("model", nargs="?", metavar="MODEL", help="only what it reads and feeds")
 
-    from clickstream.gold_job import add_gold_arguments
-    from clickstream.streaming import add_trigger_arguments
+    from clickstream.gold.run_options import add_gold_arguments
+    from clickstream.streaming.trigger import add_trigger_arguments
 
     sql_run = add_command(
         "run",
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the live Streamlit dashboard (no Spark); Streamlit options such as --server.port pass through",
     ).set_defaults(streamlit_options=[])
 
-    from clickstream.generator import cli as generator_cli
+    from clickstream.commands import generate_command as generator_cli
 
     generator_cli.add_generate_arguments(
         add_command("generate", generator_cli.run_generate, "land synthetic clickstream files")
@@ -223,13 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     submit = add_command(
         "submit",
         submit_job,
-        "spark-submit a job of spark_jobs/ with the Delta jars and shared conf",
+        "spark-submit a job of clickstream/spark_jobs/ with the Delta jars and shared conf",
     )
-    submit.add_argument("job", help="job name: a file spark_jobs/<job>.py")
+    submit.add_argument("job", help="job name: a file clickstream/spark_jobs/<job>.py")
     submit.add_argument("job_args", nargs=argparse.REMAINDER, help="arguments for the job")
     submit.add_argument("--print", action="store_true", help="print the command, do not run it")
 
-    from clickstream.demo import add_arguments as add_demo_arguments
+    from clickstream.pipeline.local_demo import add_arguments as add_demo_arguments
 
     add_demo_arguments(
         add_command(
@@ -237,21 +237,21 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
-    from clickstream import airflow_local
+    from clickstream.orchestration import local_airflow
 
     airflow_commands = add_group("airflow", "Airflow on this machine (standalone, SQLite)")
-    airflow_local.add_demo_arguments(
+    local_airflow.add_demo_arguments(
         add_command(
             "demo",
-            airflow_local.run_demo,
+            local_airflow.run_demo,
             "start Airflow, run clickstream_streaming once, print the tables, stop Airflow",
             under=airflow_commands,
         )
     )
-    airflow_local.add_arguments(
+    local_airflow.add_arguments(
         add_command(
             "up",
-            airflow_local.run_up,
+            local_airflow.run_up,
             "Airflow standalone (UI, scheduler, DAG processor, triggerer) until Ctrl-C",
             under=airflow_commands,
         )
@@ -259,12 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_command(commands)
 
-    from clickstream.forget import add_arguments as add_forget_arguments
+    from clickstream.lakehouse.erasure import add_arguments as add_forget_arguments
 
     add_forget_arguments(add_command("forget", run_forget, FORGET_HELP))
 
     pipeline_commands = add_group("pipeline", "run the streaming pipeline")
-    from clickstream.pipeline import add_arguments as add_pipeline_arguments
+    from clickstream.pipeline.pipeline_run import add_arguments as add_pipeline_arguments
 
     add_pipeline_arguments(
         add_command(

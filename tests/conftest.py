@@ -9,10 +9,10 @@ import socket
 
 import pytest
 
-from clickstream.config import SparkSettings
+from clickstream.core.config import SparkSettings
 from tests.reliability import report as reliability
 
-# The Spark jobs the tests start as separate processes (spark_jobs/*.py, spark-submit, Airflow
+# The Spark jobs the tests start as separate processes (clickstream/spark_jobs/*.py, spark-submit, Airflow
 # tasks) live seconds to minutes: with the C1 compiler alone and the serial collector they start
 # with ~35% less CPU (bronze then silver, available-now, on 3,000 events: 61-71 -> 38-45 CPU s).
 # C1 alone also shrinks the JVM's default code cache from 240 to 48 MB, which a long catch-up
@@ -67,7 +67,7 @@ def spark_settings() -> SparkSettings:
 @pytest.fixture(scope="session")
 def spark(offline_proxy_port, spark_settings):
     """The one SparkSession of the test run, built by the product's own session builder."""
-    from clickstream.spark import build_spark_session
+    from clickstream.spark.session import build_spark_session
 
     java_options = " ".join(
         f"-D{scheme}.proxyHost=127.0.0.1 -D{scheme}.proxyPort={offline_proxy_port}"

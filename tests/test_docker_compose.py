@@ -32,7 +32,7 @@ import yaml
 from dotenv import dotenv_values
 
 from clickstream.cli import parse_arguments
-from clickstream.spark import spark_home
+from clickstream.spark.submit import spark_home
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -358,10 +358,11 @@ def test_mounted_paths_exist_and_every_built_service_shares_the_lakehouse():
             assert ("lakehouse", "/data") in mounts, name
             assert service["environment"]["CLICKSTREAM_DATA_DIR"] == "/data", name
         if dags := service.get("environment", {}).get("AIRFLOW__CORE__DAGS_FOLDER"):
-            assert ("./dags", dags) in mounts, name
-    # Spark drivers run in the scheduler (LocalExecutor) and read the SQL models at <repo>/sql.
+            assert ("./clickstream/dags", dags) in mounts, name
+    # Spark drivers run in the scheduler (LocalExecutor) and read the SQL models shipped in the
+    # package (<workdir>/clickstream/sql), mounted live from the checkout.
     scheduler = services()["airflow-scheduler"]["volumes"]
-    assert f"./sql:{image_workdir()}/sql:ro" in scheduler
+    assert f"./clickstream/sql:{image_workdir()}/clickstream/sql:ro" in scheduler
 
 
 def test_services_are_health_checked_and_wait_for_their_dependencies():

@@ -17,13 +17,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from clickstream import metrics
-from clickstream.config import LakehousePaths
-from clickstream.gold import checkpoint_name, query_name
-
-from .commands import lakehouse, path_flags, run
-from .progress import commit_times
-from .resources import ResourceSampler
+from clickstream.bench.job_commands import lakehouse, path_flags, run
+from clickstream.bench.progress import commit_times
+from clickstream.bench.resources import ResourceSampler
+from clickstream.core import metrics_store
+from clickstream.core.config import LakehousePaths
+from clickstream.gold.sql_runner import checkpoint_name, query_name
 
 GOAL_BRONZE_EVENTS_PER_SECOND = 200_000
 GOAL_PIPELINE_SECONDS = 25.0
@@ -35,7 +34,7 @@ def epoch(iso: str) -> float:
 
 def query_window(paths: LakehousePaths, query: str, checkpoint: str) -> tuple[float, float, int]:
     """(first batch start, last commit time, rows written) of one query of a finished run."""
-    batches = metrics.read_batches(paths.metrics, query)
+    batches = metrics_store.read_batches(paths.metrics, query)
     start = min(epoch(batch["timestamp"]) for batch in batches)
     end = max(commit_times(paths.checkpoint(checkpoint)).values())
     return start, end, sum(batch["rows_out"] for batch in batches)
@@ -85,7 +84,7 @@ def pipeline_window(paths: LakehousePaths) -> tuple[float, dict[str, dict]]:
     query's window relative to that first start) of a finished pipeline run on ``paths``."""
     stages = {}
     for query, checkpoint in pipeline_queries(paths):
-        if metrics.read_batches(paths.metrics, query):
+        if metrics_store.read_batches(paths.metrics, query):
             start, end, rows = query_window(paths, query, checkpoint)
             stages[query] = {"start": start, "end": end, "rows_out": rows}
     first = min(stage["start"] for stage in stages.values())

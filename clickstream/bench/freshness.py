@@ -32,21 +32,20 @@ import statistics
 import time
 from pathlib import Path
 
-from clickstream import metrics
-from clickstream.batch_commits import query_id, tagged_commits
-from clickstream.config import LakehousePaths
-from clickstream.errors import ClickstreamError
-from clickstream.gold import checkpoint_name
-
-from .commands import lakehouse, run, start, stop, wait_for
-from .progress import (
+from clickstream.bench.job_commands import lakehouse, run, start, stop, wait_for
+from clickstream.bench.progress import (
     commit_times,
     delta_source_offsets,
     file_source_batches,
     first_batch_covering,
     summarize_latencies,
 )
-from .resources import ResourceSampler
+from clickstream.bench.resources import ResourceSampler
+from clickstream.core import metrics_store
+from clickstream.core.config import LakehousePaths
+from clickstream.core.errors import ClickstreamError
+from clickstream.gold.sql_runner import checkpoint_name
+from clickstream.lakehouse.delta_log import query_id, tagged_commits
 
 UPSERT_MODEL = "revenue_by_product_5m"
 FILE_SECONDS = 10
@@ -112,7 +111,7 @@ def stability(paths: LakehousePaths) -> dict:
     """Per query: batch durations (first vs last fifth), the series, state rows at the end."""
     queries = {}
     for path in sorted((paths.metrics / "streaming").glob("*.jsonl")):
-        batches = metrics.read_batches(paths.metrics, path.stem)
+        batches = metrics_store.read_batches(paths.metrics, path.stem)
         durations = [batch["batch_duration_ms"] for batch in batches]
         queries[path.stem] = fifths(durations) | {
             "state_rows_last": batches[-1]["state_rows"] if batches else 0,

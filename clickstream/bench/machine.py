@@ -14,12 +14,12 @@ from importlib.metadata import version
 
 import psutil
 
-from clickstream.jvm_deps import REPO_ROOT
+from clickstream.core.config import PACKAGE_DIR
 
 
 def git(*args: str) -> str:
     result = subprocess.run(
-        ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        ["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True, check=False
     )
     return result.stdout.strip()
 

@@ -2,7 +2,7 @@
 
 Input: a query's checkpoint folder or a Delta table folder. Output: per micro-batch, the time it
 became visible (its commit), the raw files it read (file source) or the Delta versions it consumed
-(Delta source); ``clickstream.batch_commits`` gives the table version each batch committed. ``latency`` chains these to time
+(Delta source); ``clickstream.lakehouse.delta_log`` gives the table version each batch committed. ``latency`` chains these to time
 one raw file from landing to bronze, silver and gold.
 """
 

@@ -14,9 +14,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clickstream.jvm_deps import REPO_ROOT
-
-from . import machine, report
+from clickstream.bench import machine, report
+from clickstream.core.config import home_dir
 
 PARTS = ("generator", "bronze", "pipeline", "freshness")
 # (full, quick): generator events and runs, backlog events and files, freshness minutes.
@@ -41,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        default=REPO_ROOT / "bench" / "results",
+        default=home_dir() / "bench" / "results",
         help="folder of the report (default: bench/results)",
     )
     parser.add_argument("--name", help="report name (default: bench-<UTC time>)")
@@ -67,8 +66,8 @@ def size(name: str, quick: bool) -> float:
 
 def run_parts(parts: list[str], quick: bool, work: Path, interval: str | None) -> dict:
     """Run ``parts`` in order in ``work``; their results by name (a failed part: its error)."""
-    from . import catchup, freshness, throughput  # the generator and Faker: only when run
-    from .commands import write_backlog
+    from clickstream.bench import catchup, freshness, throughput
+    from clickstream.bench.job_commands import write_backlog
 
     events = int(size("backlog_events", quick))
     backlog = work / "backlog"
@@ -103,7 +102,7 @@ def _say(part: str, result: dict) -> None:
         print(f"{part}: FAILED: {result['error']}", flush=True)
         return
     if part == "generator":
-        from .throughput import describe  # the generator and Faker: only when run
+        from clickstream.bench.throughput import describe
 
         print(f"{part}: {describe(result)}", flush=True)
         return

@@ -25,11 +25,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from clickstream.errors import ClickstreamError
+from clickstream.bench.job_commands import BACKLOG_START
+from clickstream.core.errors import ClickstreamError
 from clickstream.generator.engine import Generator, GeneratorSettings, RunSummary, validate
 from clickstream.generator.ledger import ledger_path
-
-from .commands import BACKLOG_START
 
 GOAL_EVENTS_PER_SECOND = 300_000
 RATE = 2000  # events per simulated second: files of 20,000 events, as the freshness part lands

@@ -23,16 +23,15 @@ from typing import TYPE_CHECKING
 
 import psutil
 
-from clickstream import metrics
-from clickstream.config import LakehousePaths
-from clickstream.gold_job import GoldOptions
-from clickstream.jobs import BronzeOptions, SilverOptions
-from clickstream.pipeline import run_pipeline
-from clickstream.streaming import Trigger
-
-from .catchup import pipeline_queries, pipeline_window
-from .commands import lakehouse, wait_for
-from .progress import commit_times
+from clickstream.bench.catchup import pipeline_queries, pipeline_window
+from clickstream.bench.job_commands import lakehouse, wait_for
+from clickstream.bench.progress import commit_times
+from clickstream.core import metrics_store
+from clickstream.core.config import LakehousePaths
+from clickstream.gold.run_options import GoldOptions
+from clickstream.pipeline.pipeline_run import run_pipeline
+from clickstream.streaming.layer_streams import BronzeOptions, SilverOptions
+from clickstream.streaming.trigger import Trigger
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -55,7 +54,7 @@ def every_batch_recorded(paths: LakehousePaths) -> bool:
     listener runs asynchronously, after the query's own commit)."""
     for query, checkpoint in pipeline_queries(paths):
         committed = len(commit_times(paths.checkpoint(checkpoint)))
-        if len(metrics.read_batches(paths.metrics, query)) < committed:
+        if len(metrics_store.read_batches(paths.metrics, query)) < committed:
             return False
     return True
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from clickstream.config import resolve_paths
+from clickstream.core.config import resolve_paths
 from clickstream.dashboard import figures
 from clickstream.dashboard.sources import REFRESH_SECONDS, Snapshot, load_snapshot
 

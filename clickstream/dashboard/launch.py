@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from clickstream import config
+from clickstream.core import config
 
 APP = Path(__file__).with_name("app.py")
 

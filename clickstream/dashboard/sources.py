@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from clickstream.config import LakehousePaths
-from clickstream.maintenance import has_commit
-from clickstream.metrics import read_batches
+from clickstream.core.config import LakehousePaths
+from clickstream.core.metrics_store import read_batches
+from clickstream.lakehouse.delta_log import has_commit
 
 LOOKBACK = timedelta(hours=1)
 REFRESH_SECONDS = 5  # the page reads everything again this often
@@ -85,7 +85,7 @@ def read_all(path: Path) -> pd.DataFrame:
 
 
 def row_count(path: Path) -> int:
-    from clickstream.delta_inspect import table_summary
+    from clickstream.lakehouse.table_inspect import table_summary
 
     return table_summary(path.name, path)["rows"]
 

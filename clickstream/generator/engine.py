@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clickstream.errors import ClickstreamError
+from clickstream.core.errors import ClickstreamError
 from clickstream.generator.catalog import build_world
 from clickstream.generator.content import FileContent, PlainContent
 from clickstream.generator.faults import FaultInjector, FaultSettings

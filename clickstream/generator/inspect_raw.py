@@ -4,7 +4,7 @@ Input: a raw folder (or one data file). Output: a ``RawReport``: files, lines, u
 by type, duplicates, late and out-of-order events, malformed lines by kind, time range, bot users.
 
 The classifier knows nothing of the generator or its ledger: it decodes, parses and checks each
-line against ``clickstream.schema`` (field types, required fields, event types, price > 0), so a
+line against ``clickstream.core.event_schema`` (field types, required fields, event types, price > 0), so a
 test can hold the ledger against it. Kinds, checked in this order: ``empty_line`` (blank),
 ``non_utf8``, ``truncated_json`` (not a JSON object), ``missing_field`` (a field every event
 needs), ``unknown_event_type``, ``wrong_type`` (a required field of the wrong JSON type, a
@@ -25,6 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from clickstream.core.event_schema import (
+    EVENT_FIELDS,
+    EVENT_TYPES,
+    REQUIRED_BY_EVENT_TYPE,
+    REQUIRED_FIELDS,
+)
 from clickstream.generator.ledger import (
     DATA_FILE_PREFIX,
     Ledger,
@@ -33,7 +39,6 @@ from clickstream.generator.ledger import (
     ledger_path,
     load_ledger,
 )
-from clickstream.schema import EVENT_FIELDS, EVENT_TYPES, REQUIRED_BY_EVENT_TYPE, REQUIRED_FIELDS
 
 FIELD_ERRORS_KEY = "__field_errors__"
 MAX_PRICE = 10**10  # decimal(12,2)

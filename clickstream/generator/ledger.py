@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clickstream.schema import EVENT_TYPES
+from clickstream.core.atomic_files import hidden_name
+from clickstream.core.event_schema import EVENT_TYPES
 
 LEDGER_DIR = "_ledger"
 DATA_FILE_PREFIX = "events_"
@@ -204,11 +205,6 @@ class Ledger:
         self.bot_user_ids.update(document["bot_user_ids"])
         for entry in document.get("field_errors", []):  # absent from older sidecars
             self.field_errors.setdefault(entry["event_id"], entry["code"])
-
-
-def hidden_name(name: str) -> str:
-    """The name a data file is written under, beside its final name, until it lands."""
-    return f".{name}.tmp"
 
 
 def not_landed(raw_dir: Path | str) -> set[str]:

@@ -3,7 +3,7 @@
 Input: a kind of ``MALFORMED_KINDS`` or ``FIELD_ERROR_KINDS``, a time, the world and a seeded RNG.
 Output: the line. It starts from a plausible event of the shop, then breaks it.
 
-A malformed line breaks what the contract requires (``clickstream.schema``): truncated JSON, a
+A malformed line breaks what the contract requires (``clickstream.core.event_schema``): truncated JSON, a
 purchase's price or quantity of the wrong type (``"price": "abc"``, ``"quantity": "two"``), a
 missing required field, an unknown event type, a negative purchase price, bytes that are not
 UTF-8, or nothing at all. A field error breaks an optional field only (a string price on a page
@@ -17,9 +17,9 @@ import json
 import random
 from typing import Any
 
+from clickstream.core.event_schema import EVENT_TYPES, REQUIRED_BY_EVENT_TYPE, REQUIRED_FIELDS
 from clickstream.generator.catalog import PURCHASE_QUANTITIES, World
 from clickstream.generator.formatting import UuidSource, format_timestamp
-from clickstream.schema import EVENT_TYPES, REQUIRED_BY_EVENT_TYPE, REQUIRED_FIELDS
 
 UNKNOWN_EVENT_TYPES = ("wishlist_add", "checkout_start", "video_play", "login", "PageView")
 # Lone surrogates stand for raw bytes: written with "surrogateescape" they are invalid UTF-8.

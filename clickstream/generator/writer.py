@@ -19,43 +19,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clickstream.errors import ClickstreamError
-from clickstream.generator.ledger import DATA_FILE_PREFIX, LEDGER_DIR, hidden_name, ledger_path
-
-IOV_MAX = 1024  # pieces one ``writev`` call takes (the POSIX minimum, Linux's value)
-
-
-def hidden_path(path: Path) -> Path:
-    return path.with_name(hidden_name(path.name))
-
-
-def write_atomically(path: Path, data: bytes | Sequence[bytes]) -> None:
-    """Write ``data`` (bytes, or pieces of it) to ``.<name>.tmp`` beside ``path``, fsync, then
-    rename onto ``path``."""
-    hidden = hidden_path(path)
-    descriptor = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        _write_all(descriptor, [data] if isinstance(data, bytes) else list(data))
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(hidden, path)
-
-
-def _write_all(descriptor: int, pieces: list[bytes]) -> None:
-    """Write the pieces with as few ``writev`` calls as the kernel allows (usually one).
-
-    Each system call gives up the GIL and must win it back from the generating thread (up to the
-    5 ms switch interval): one call per file instead of one per piece keeps the writer thread
-    from falling behind.
-    """
-    views = [memoryview(piece) for piece in pieces if piece]
-    while views:
-        written = os.writev(descriptor, views[:IOV_MAX])
-        while views and written >= len(views[0]):
-            written -= len(views.pop(0))
-        if written:
-            views[0] = views[0][written:]
+from clickstream.core.atomic_files import hidden_path, write_atomically
+from clickstream.core.errors import ClickstreamError
+from clickstream.generator.ledger import DATA_FILE_PREFIX, LEDGER_DIR, ledger_path
 
 
 def ensure_writable(folder: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clickstream.bench import throughput
-from clickstream.errors import ClickstreamError
+from clickstream.core.errors import ClickstreamError
 from clickstream.generator.engine import RunSummary
 
 

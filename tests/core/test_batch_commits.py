@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 
-from clickstream.batch_commits import batch_tag, last_batch, latest_version, tagged_commits
+from clickstream.lakehouse.delta_log import (
+    batch_tag,
+    last_batch,
+    latest_version,
+    tagged_commits,
+)
 
 
 def commit(table, version, *actions):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from clickstream import cli, config
+from clickstream import cli
+from clickstream.core import config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,7 +77,7 @@ def test_spark_settings_from_environment():
 
 
 def test_java_options_from_environment_reach_driver_and_executors():
-    from clickstream.spark import launch_conf
+    from clickstream.spark.spark_conf import launch_conf
 
     options = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
     settings = config.SparkSettings.from_env({"CLICKSTREAM_SPARK_JAVA_OPTIONS": options})
@@ -99,6 +100,6 @@ def test_java_options_from_environment_reach_driver_and_executors():
     ],
 )
 def test_jvm_options_get_the_default_collector_unless_they_choose_one(options, expected):
-    from clickstream.spark import with_default_collector
+    from clickstream.spark.spark_conf import with_default_collector
 
     assert with_default_collector(options) == expected

@@ -7,10 +7,10 @@ import json
 import shutil
 from collections import Counter
 
-from clickstream.forget_raw import forget_raw
 from clickstream.generator.faults import FaultSettings
 from clickstream.generator.inspect_raw import inspect_raw
 from clickstream.generator.ledger import load_ledger
+from clickstream.lakehouse.raw_erasure import forget_raw
 from tests.generator.helpers import backfill, read_lines
 
 FAULTS = FaultSettings(

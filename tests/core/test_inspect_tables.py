@@ -17,7 +17,7 @@ import pytest
 from deltalake import write_deltalake
 
 from clickstream import cli
-from clickstream.config import resolve_paths
+from clickstream.core.config import resolve_paths
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("clickstream")
 DAY = datetime(2026, 11, 20, tzinfo=UTC)

@@ -10,33 +10,33 @@ from pathlib import Path
 
 import pytest
 
-from clickstream import jvm_deps
-from clickstream.errors import SetupError
-from clickstream.spark import build_spark_session
+from clickstream.core.errors import SetupError
+from clickstream.spark import jars
+from clickstream.spark.session import build_spark_session
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_lock_pins_the_coordinate_delta_spark_computes():
-    pinned = [spec.coordinate for spec in jvm_deps.load_lock()]
-    assert jvm_deps.delta_coordinate_for_installed_packages() in pinned
+    pinned = [spec.coordinate for spec in jars.load_lock()]
+    assert jars.delta_coordinate_for_installed_packages() in pinned
 
 
 def test_installed_jars_match_their_checksums():
-    for spec in jvm_deps.load_lock():
-        assert jvm_deps.is_verified(spec, jvm_deps.jars_dir()), spec.filename
+    for spec in jars.load_lock():
+        assert jars.is_verified(spec, jars.jars_dir()), spec.filename
 
 
 def test_missing_jars_stop_the_session_builder_before_any_jvm(tmp_path, monkeypatch):
-    monkeypatch.setenv(jvm_deps.JARS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(jars.JARS_DIR_ENV, str(tmp_path))
     with pytest.raises(SetupError, match=r"run `make setup`"):
         build_spark_session("never-started")
 
 
 ENTRY_POINTS = [
-    ["spark_jobs/bronze.py", "--trigger", "available-now"],
-    ["spark_jobs/silver.py", "--trigger", "available-now"],
-    ["spark_jobs/gold.py", "--trigger", "available-now"],
+    ["clickstream/spark_jobs/bronze_job.py", "--trigger", "available-now"],
+    ["clickstream/spark_jobs/silver_job.py", "--trigger", "available-now"],
+    ["clickstream/spark_jobs/gold_job.py", "--trigger", "available-now"],
     ["-m", "clickstream.cli", "pipeline", "run", "--available-now"],
     ["-m", "clickstream.cli", "sql", "test"],
     ["-m", "clickstream.cli", "demo"],
@@ -48,7 +48,7 @@ ENTRY_POINTS = [
 def test_missing_jars_stop_every_entry_point_with_one_line(entry_point, tmp_path):
     env = {
         **os.environ,
-        jvm_deps.JARS_DIR_ENV: str(tmp_path / "no-jars"),
+        jars.JARS_DIR_ENV: str(tmp_path / "no-jars"),
         "CLICKSTREAM_DATA_DIR": str(tmp_path / "data"),
     }
     started = time.monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clickstream.jvm_deps import jars_dir, load_lock
+from clickstream.spark.jars import jars_dir, load_lock
 
 
 def test_delta_round_trip_with_history_and_time_travel(spark, tmp_path):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from clickstream.core import config
+from clickstream.spark.submit import job_application
 from tests.dags.conftest import DAGS_FOLDER
 
 EXPECTED_DAGS = {
@@ -24,7 +26,9 @@ def test_every_dag_file_loads_without_errors(dagbag):
     assert dagbag.import_errors == {}
     assert set(dagbag.dags) == EXPECTED_DAGS
     files = {Path(dag.fileloc).name for dag in dagbag.dags.values()}
-    assert files == {path.name for path in DAGS_FOLDER.glob("*.py")}, "one DAG per file"
+    assert files == {p.name for p in DAGS_FOLDER.glob("*.py") if p.name != "__init__.py"}, (
+        "one DAG per file"
+    )
 
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
@@ -63,7 +67,7 @@ def test_streaming_runs_every_job_at_once_between_prepare_and_report(dagbag):
     assert dag.get_task("plan").upstream_task_ids == {"prepare_lakehouse"}
     drain = dag.get_task("drain")
     assert drain.trigger_rule == "all_done"
-    assert Path(drain.application).name == "pipeline.py"
+    assert Path(drain.application) == job_application("pipeline")
     assert [a.name for a in drain.outlets] == [
         "clickstream_bronze",
         "clickstream_silver",
@@ -111,7 +115,7 @@ def test_forms_accept_good_and_reject_bad_input(dagbag, dag_id, param, good, bad
 
 
 def test_model_forms_list_the_models_of_the_sql_folder(dagbag):
-    shipped = sorted(path.stem for path in (DAGS_FOLDER.parent / "sql").rglob("*.sql"))
+    shipped = sorted(path.stem for path in config.DEFAULT_SQL_DIR.rglob("*.sql"))
     form = dagbag.dags["gold_full_refresh"].params.get_param("models")
     assert form.schema["items"]["enum"] == shipped
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from clickstream.airflow_local import airflow_env
-from clickstream.config import resolve_paths
+from clickstream.core.config import resolve_paths
 from clickstream.generator.ledger import load_ledger
-from clickstream.models import load_project
-from clickstream.streaming import CheckpointLock
+from clickstream.orchestration.local_airflow import airflow_env
+from clickstream.sql_models import load_project
+from clickstream.streaming.checkpoint_lock import CheckpointLock
 from tests.spark_jobs.backlog import generate_backlog, recent_hour
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from clickstream.orchestration import ClickstreamSparkSubmitOperator
-from clickstream.spark import launcher_env, spark_submit_env
+from clickstream.orchestration.operators import ClickstreamSparkSubmitOperator
+from clickstream.spark.submit import launcher_env, spark_submit_env
 
 SENTINEL = "sentinel-7d1c0b5e-do-not-leak"
 MASTERS = {

@@ -1,5 +1,5 @@
 """A stock Airflow of a new user: fresh ``AIRFLOW_HOME``, ``airflow db migrate``, the project's
-``dags/`` as the DAGs folder, no ``AIRFLOW_CONN_SPARK_DEFAULT``.
+``clickstream/dags/`` as the DAGs folder, no ``AIRFLOW_CONN_SPARK_DEFAULT``.
 
 ``airflow dags test clickstream_incremental`` must fail at its first Spark task, at once and
 without retries, with one line naming the connection, its master and the fix; the same after

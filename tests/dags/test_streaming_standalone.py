@@ -93,15 +93,15 @@ def test_streaming_dag_under_airflow_standalone(tmp_path):
 
 
 def test_the_password_file_is_created_or_tightened_to_0600(tmp_path):
-    from clickstream import airflow_local
+    from clickstream.orchestration import local_airflow
 
-    created = airflow_local.ensure_password_file(tmp_path / "new")
+    created = local_airflow.ensure_password_file(tmp_path / "new")
     assert stat.S_IMODE(created.stat().st_mode) == 0o600
-    assert len(json.loads(created.read_text())[airflow_local.ADMIN]) >= 16
-    existing = airflow_local.password_file(tmp_path)
+    assert len(json.loads(created.read_text())[local_airflow.ADMIN]) >= 16
+    existing = local_airflow.password_file(tmp_path)
     existing.write_text('{"admin": "kept"}')
     existing.chmod(0o644)
-    airflow_local.ensure_password_file(tmp_path)
+    local_airflow.ensure_password_file(tmp_path)
     assert stat.S_IMODE(existing.stat().st_mode) == 0o600
     assert json.loads(existing.read_text()) == {"admin": "kept"}
 
@@ -109,26 +109,26 @@ def test_the_password_file_is_created_or_tightened_to_0600(tmp_path):
 def test_marking_a_run_failed_stops_every_job_and_leaves_no_process(tmp_path):
     """A run until stopped (duration 0), marked failed in the middle of streaming: every Spark
     job, its JVM and the generator end, and every checkpoint lock is released."""
-    from clickstream import airflow_local
-    from clickstream.config import resolve_paths
-    from clickstream.orchestration import busy_checkpoints
+    from clickstream.core.config import resolve_paths
+    from clickstream.orchestration import local_airflow
+    from clickstream.orchestration.operators import busy_checkpoints
 
     lake = resolve_paths({"root": tmp_path / "data"}, environ={})
     port = free_port()
-    env = airflow_local.airflow_env(lake, port) | {"AIRFLOW_HOME": str(tmp_path / "airflow")}
+    env = local_airflow.airflow_env(lake, port) | {"AIRFLOW_HOME": str(tmp_path / "airflow")}
     home = Path(env["AIRFLOW_HOME"])
-    process = airflow_local.start_standalone(env, home / "standalone.log")
+    process = local_airflow.start_standalone(env, home / "standalone.log")
 
     def alive() -> None:
         assert process.poll() is None, (home / "standalone.log").read_text()[-3000:]
 
-    def wait(what, ready, timeout=airflow_local.START_TIMEOUT):
-        return airflow_local.wait_for(what, ready, timeout, alive)
+    def wait(what, ready, timeout=local_airflow.START_TIMEOUT):
+        return local_airflow.wait_for(what, ready, timeout, alive)
 
-    dag = airflow_local.STREAMING_DAG
+    dag = local_airflow.STREAMING_DAG
     try:
-        api = airflow_local.AirflowApi(f"http://127.0.0.1:{port}")
-        password = wait("password", lambda: airflow_local.read_password(home))
+        api = local_airflow.AirflowApi(f"http://127.0.0.1:{port}")
+        password = wait("password", lambda: local_airflow.read_password(home))
         wait("login", lambda: api.login(password))
         wait("DAG", lambda: api.request("GET", f"/api/v2/dags/{dag}")[0] == 200)
         api.call("PATCH", f"/api/v2/dags/{dag}", {"is_paused": False})
@@ -153,7 +153,7 @@ def test_marking_a_run_failed_stops_every_job_and_leaves_no_process(tmp_path):
         states = {task["task_id"]: task["state"] for task in tasks}
         assert api.call("GET", run_path)["state"] == "failed", (marked["state"], states)
     finally:
-        airflow_local.stop_standalone(process)
+        local_airflow.stop_standalone(process)
     assert processes_of(str(tmp_path)) == []
 
 
@@ -162,5 +162,5 @@ def spark_processes(marker: str) -> list[str]:
     return [
         line
         for line in processes_of(marker)
-        if "java" in line or "spark_jobs/" in line or " generate" in line
+        if "java" in line or "clickstream/spark_jobs/" in line or " generate" in line
     ]

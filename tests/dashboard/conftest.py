@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from clickstream.config import resolve_paths
+from clickstream.core.config import resolve_paths
 from tests.dashboard.lakehouse import write_lakehouse
 
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from clickstream.config import LakehousePaths
-from clickstream.metrics import append_batch
+from clickstream.core.config import LakehousePaths
+from clickstream.core.metrics_store import append_batch
 
 END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -8,7 +8,7 @@ import pytest
 from deltalake import write_deltalake
 from streamlit.testing.v1 import AppTest
 
-from clickstream import config
+from clickstream.core import config
 from clickstream.dashboard.launch import APP
 from tests.dashboard.lakehouse import GOLD_SCHEMAS, expected_figures
 

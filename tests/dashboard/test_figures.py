@@ -97,7 +97,11 @@ def test_an_empty_lakehouse_gives_zeros_not_errors(empty_lake):
 
 def test_dashboard_and_inspect_modules_do_not_load_pyspark():
     modules = ["clickstream.dashboard.sources", "clickstream.dashboard.figures"]
-    modules += ["clickstream.dashboard.launch", "clickstream.inspect_tables", "clickstream.cli"]
+    modules += [
+        "clickstream.dashboard.launch",
+        "clickstream.commands.inspect_command",
+        "clickstream.cli",
+    ]
     code = f"import sys, {', '.join(modules)}; print('pyspark' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -10,9 +10,9 @@ from itertools import pairwise
 import jsonschema
 import pytest
 
+from clickstream.core.event_schema import EVENT_JSON_SCHEMA
 from clickstream.generator.ledger import load_ledger
 from clickstream.generator.sessions import FunnelSettings
-from clickstream.schema import EVENT_JSON_SCHEMA
 from tests.generator.helpers import START, backfill, epoch_ms, valid_events
 
 MINUTES = 90

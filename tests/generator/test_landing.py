@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from clickstream import cli
-from clickstream.errors import ClickstreamError
+from clickstream.core import atomic_files
+from clickstream.core.errors import ClickstreamError
 from clickstream.generator import writer
 from clickstream.generator.engine import GeneratorSettings, generate
 from clickstream.generator.ledger import FileLedger, data_file_order, ledger_path, load_ledger
@@ -146,11 +147,11 @@ def test_a_sidecar_whose_data_file_never_landed_is_left_out_of_the_ledger(tmp_pa
     landed = lander.reserve_name(START_SECOND)
     lander.land(landed, b"{}\n", sidecar(landed, 1))
     killed = lander.reserve_name(START_SECOND + 1)
-    writer.write_atomically(ledger_path(tmp_path, killed), sidecar(killed, 5))
-    writer.hidden_path(tmp_path / killed).write_bytes(b"{}\n{}\n{}")  # part of its 5 lines
+    atomic_files.write_atomically(ledger_path(tmp_path, killed), sidecar(killed, 5))
+    atomic_files.hidden_path(tmp_path / killed).write_bytes(b"{}\n{}\n{}")  # part of its 5 lines
 
     assert (load_ledger(tmp_path).files, load_ledger(tmp_path).lines) == ([landed], 1)
-    writer.hidden_path(tmp_path / killed).rename(tmp_path / killed)
+    atomic_files.hidden_path(tmp_path / killed).rename(tmp_path / killed)
     assert (load_ledger(tmp_path).files, load_ledger(tmp_path).lines) == ([landed, killed], 6)
 
 
@@ -193,7 +194,7 @@ def test_a_folder_that_cannot_be_written_is_a_clear_error(tmp_path):
 
 def test_a_file_of_many_pieces_lands_whole(tmp_path):
     # More pieces than one writev call takes, empty ones among them.
-    pieces = [str(number).encode() * (number % 7) for number in range(3 * writer.IOV_MAX)]
-    writer.write_atomically(tmp_path / "data.json", pieces)
+    pieces = [str(number).encode() * (number % 7) for number in range(3 * atomic_files.IOV_MAX)]
+    atomic_files.write_atomically(tmp_path / "data.json", pieces)
     assert (tmp_path / "data.json").read_bytes() == b"".join(pieces)
-    assert not writer.hidden_path(tmp_path / "data.json").exists()
+    assert not atomic_files.hidden_path(tmp_path / "data.json").exists()

@@ -11,6 +11,7 @@ import jsonschema
 import numpy as np
 import pytest
 
+from clickstream.core.event_schema import EVENT_JSON_SCHEMA
 from clickstream.generator.catalog import build_world
 from clickstream.generator.formatting import (
     EVENT_ID,
@@ -32,7 +33,6 @@ from clickstream.generator.ledger import (
     load_ledger,
 )
 from clickstream.generator.sessions import FunnelSettings, SessionSimulator
-from clickstream.schema import EVENT_JSON_SCHEMA
 from tests.generator.helpers import START, epoch_ms
 
 START_MS = epoch_ms(START.isoformat())

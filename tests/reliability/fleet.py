@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from clickstream.config import LakehousePaths
-from clickstream.metrics import read_batches
+from clickstream.core.config import LakehousePaths
+from clickstream.core.metrics_store import read_batches
+from clickstream.spark.submit import job_application
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ JOB_ENV = {"CLICKSTREAM_SPARK_SHUFFLE_PARTITIONS": "1", "CLICKSTREAM_SPARK_DRIVE
 
 
 def job_command(lake: LakehousePaths, job: str, *extra: str) -> list[str]:
-    script = str(REPO / "spark_jobs" / f"{job}.py")
+    script = str(job_application(job))
     return [sys.executable, script, "--data-dir", str(lake.root), *extra]
 
 

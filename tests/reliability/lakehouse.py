@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clickstream import cli, gold, metrics
-from clickstream.config import LakehousePaths
+from clickstream import cli
+from clickstream.core import metrics_store
+from clickstream.core.config import LakehousePaths
 from clickstream.generator.ledger import Ledger, ledger_path
-from clickstream.models import load_project
-from clickstream.streaming import Trigger
+from clickstream.gold import sql_runner
+from clickstream.sql_models import load_project
+from clickstream.streaming.trigger import Trigger
 from tests.reliability.report import lost_and_repeated
 from tests.spark_jobs.backlog import drain
 
@@ -40,14 +42,16 @@ def backfill(
 
 def drain_everything(spark, lake: LakehousePaths) -> dict[str, list[dict]]:
     """Bronze, silver and quarantine, then every gold model in order, available-now. Returns each
-    model's batches as the metrics store records them (``metrics.batch_record``)."""
+    model's batches as the metrics store records them (``metrics_store.batch_record``)."""
     drain(spark, lake)
     project = load_project()
     batches = {}
     for model in project.order():
-        [query] = gold.start_models(spark, project, lake, [model.name], Trigger(available_now=True))
+        [query] = sql_runner.start_models(
+            spark, project, lake, [model.name], Trigger(available_now=True)
+        )
         query.awaitTermination()
-        batches[model.name] = [metrics.batch_record(as_dict(p)) for p in query.recentProgress]
+        batches[model.name] = [metrics_store.batch_record(as_dict(p)) for p in query.recentProgress]
     return batches
 
 

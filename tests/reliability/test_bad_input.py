@@ -15,11 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from clickstream.config import resolve_paths
+from clickstream.core.config import resolve_paths
 from clickstream.generator.ledger import MALFORMED_KINDS, Ledger, load_ledger
-from clickstream.jobs import BronzeOptions, SilverOptions, start_bronze, start_silver
-from clickstream.maintenance import committed_raw_files
-from clickstream.streaming import Trigger
+from clickstream.lakehouse.delta_log import committed_raw_files
+from clickstream.streaming.layer_streams import (
+    BronzeOptions,
+    SilverOptions,
+    start_bronze,
+    start_silver,
+)
+from clickstream.streaming.trigger import Trigger
 from tests.reliability import report
 from tests.spark_jobs.backlog import generate_backlog, recent_hour
 

@@ -14,10 +14,10 @@ from collections import Counter
 
 import pytest
 
-from clickstream import maintenance
-from clickstream.config import LakehousePaths, resolve_paths
+from clickstream.core.config import LakehousePaths, resolve_paths
+from clickstream.core.metrics_store import read_batches
 from clickstream.generator.ledger import load_ledger
-from clickstream.metrics import read_batches
+from clickstream.lakehouse import delta_log, maintenance
 from tests.reliability import report
 from tests.reliability.fleet import Fleet, land_history
 from tests.reliability.lakehouse import check_tables, drain_everything
@@ -49,7 +49,7 @@ class MaintenanceLoop(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            for name, table in maintenance.delta_tables(self.lake).items():
+            for name, table in delta_log.delta_tables(self.lake).items():
                 try:
                     maintenance.maintain_table(self.spark, name, table)
                     self.runs[name] += 1

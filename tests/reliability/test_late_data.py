@@ -1,6 +1,6 @@
 """Late data: events behind a gold watermark are counted as dropped (the exposed
 ``rows_dropped_by_watermark`` equals what was injected), stay in silver, and the documented full
-refresh brings them into gold."""
+refresh brings them into sql_runner."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from clickstream import gold
-from clickstream.config import resolve_paths
+from clickstream.core.config import resolve_paths
 from clickstream.generator.ledger import load_ledger
-from clickstream.models import load_project
+from clickstream.gold import sql_runner
+from clickstream.sql_models import load_project
 from tests.reliability import report
 from tests.reliability.lakehouse import backfill, drain_everything
 from tests.spark_jobs.backlog import recent_hour
@@ -81,7 +81,7 @@ def test_late_events_are_counted_kept_in_silver_and_refreshed_into_gold(
     revenue = rows_by(spark, lake.gold_table("revenue_by_product_5m"), "window_start", "product_id")
     assert not {product for _, product in revenue if product.startswith("late-product-")}
 
-    gold.full_refresh(
+    sql_runner.full_refresh(
         spark, load_project(), lake, list(SILVER_MODELS)
     )  # = `clickstream sql run --full-refresh`
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from clickstream import cli
-from clickstream.config import LakehousePaths
-from clickstream.jobs import BronzeOptions, SilverOptions, start_bronze, start_silver
-from clickstream.streaming import Trigger
+from clickstream.core.config import LakehousePaths
+from clickstream.streaming.layer_streams import (
+    BronzeOptions,
+    SilverOptions,
+    start_bronze,
+    start_silver,
+)
+from clickstream.streaming.trigger import Trigger
 
 # Every fault kind at once, at rates high enough to appear in a few minutes of events.
 FAULT_FLAGS = [

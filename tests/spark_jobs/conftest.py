@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clickstream.config import LakehousePaths, resolve_paths
+from clickstream.core.config import LakehousePaths, resolve_paths
 
 
 @pytest.fixture

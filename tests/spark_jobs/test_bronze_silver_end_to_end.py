@@ -9,7 +9,7 @@ from pathlib import Path
 from deltalake import DeltaTable
 
 from clickstream.generator.ledger import FIELD_ERROR_KINDS, load_ledger
-from clickstream.validation import FIELD_ERROR_CODES
+from clickstream.transforms.validation import FIELD_ERROR_CODES
 from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
 
 # The quarantine reason each malformed kind of the generator must be filed under.

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from clickstream.bronze import BRONZE_COLUMNS, BRONZE_STATS_COLUMNS, to_bronze
-from clickstream.parsing import parse_events
-from clickstream.schema import EVENT_FIELDS
-from clickstream.tables import create_bronze_table
+from clickstream.core.event_schema import EVENT_FIELDS
+from clickstream.lakehouse.table_setup import create_bronze_table
+from clickstream.transforms.bronze_transform import (
+    BRONZE_COLUMNS,
+    BRONZE_STATS_COLUMNS,
+    to_bronze,
+)
+from clickstream.transforms.event_parsing import parse_events
 
 MODIFIED = dt.datetime(2026, 11, 25, 10, 0, 0)
 LINES = [

@@ -16,9 +16,9 @@ from pyspark.sql import functions as F
 
 from clickstream import cli
 from clickstream.generator.ledger import load_ledger
-from clickstream.maintenance import archive_raw_files, delta_tables
-from clickstream.pipeline import summarize
-from clickstream.reconcile import reconcile
+from clickstream.lakehouse.delta_log import delta_tables
+from clickstream.lakehouse.maintenance import archive_raw_files
+from clickstream.pipeline.reconcile import reconcile, summarize
 from tests.spark_jobs.backlog import generate_backlog, recent_hour
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))

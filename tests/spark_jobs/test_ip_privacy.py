@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from clickstream import cli
-from clickstream.errors import ClickstreamError
-from clickstream.privacy import IpPrivacy, check
-from clickstream.silver import to_silver
+from clickstream.core.errors import ClickstreamError
+from clickstream.transforms.ip_privacy import IpPrivacy, check
+from clickstream.transforms.silver_transform import to_silver
 from tests.spark_jobs.test_silver_transform import purchase, validated
 
 ADDRESSES = ["203.0.113.77", "2001:db8:85a3::8a2e:370:7334", "::1", "999.1.1.1", None]

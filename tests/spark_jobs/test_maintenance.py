@@ -7,14 +7,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from clickstream import metrics
-from clickstream.config import resolve_paths
-from clickstream.maintenance import (
-    archive_raw_files,
-    committed_raw_files,
-    delta_tables,
-    maintain_table,
-)
+from clickstream.core import metrics_store
+from clickstream.core.config import resolve_paths
+from clickstream.lakehouse.delta_log import committed_raw_files, delta_tables
+from clickstream.lakehouse.maintenance import archive_raw_files, maintain_table
 from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
 
 
@@ -63,14 +59,14 @@ def test_pruning_drops_old_metrics_records_only(tmp_path):
         return {"query": "bronze", "batch_id": batch, "timestamp": stamp}
 
     for batch, age in enumerate([timedelta(days=10), timedelta(days=8), timedelta(hours=1)]):
-        metrics.append_batch(tmp_path, record(batch, age))
+        metrics_store.append_batch(tmp_path, record(batch, age))
 
-    removed = metrics.prune_batches(tmp_path, now - timedelta(days=7))
+    removed = metrics_store.prune_batches(tmp_path, now - timedelta(days=7))
 
     assert removed == {"bronze": 2}
-    assert [r["batch_id"] for r in metrics.read_batches(tmp_path, "bronze")] == [2]
-    metrics.append_batch(tmp_path, record(3, timedelta(0)))  # writers go on after a prune
-    assert [r["batch_id"] for r in metrics.read_batches(tmp_path, "bronze")] == [2, 3]
+    assert [r["batch_id"] for r in metrics_store.read_batches(tmp_path, "bronze")] == [2]
+    metrics_store.append_batch(tmp_path, record(3, timedelta(0)))  # writers go on after a prune
+    assert [r["batch_id"] for r in metrics_store.read_batches(tmp_path, "bronze")] == [2, 3]
 
 
 def test_a_table_still_being_created_is_not_maintained(tmp_path):

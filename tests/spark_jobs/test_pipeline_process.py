@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from clickstream.generator.ledger import load_ledger
+from clickstream.spark.submit import job_application
 from tests.spark_jobs.backlog import generate_backlog, recent_hour
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
@@ -74,7 +75,7 @@ def test_sigterm_stops_cleanly_and_a_second_writer_is_refused(lake):
     try:
         wait_for(lambda: len(batches(lake, "silver")) >= 1, timeout=120, process=running)
         second = subprocess.run(
-            [sys.executable, str(REPO / "spark_jobs" / "bronze.py"), "--data-dir", str(lake.root)],
+            [sys.executable, str(job_application("bronze")), "--data-dir", str(lake.root)],
             capture_output=True,
             text=True,
             timeout=60,

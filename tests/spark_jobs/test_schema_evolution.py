@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from clickstream.bronze import BRONZE_PARTITION_COLUMN
-from clickstream.silver import SILVER_COLUMNS, SILVER_PARTITION_COLUMN
+from clickstream.transforms.bronze_transform import BRONZE_PARTITION_COLUMN
+from clickstream.transforms.silver_transform import SILVER_COLUMNS, SILVER_PARTITION_COLUMN
 from tests.spark_jobs.backlog import drain, recent_hour
 
 OLD_SILVER_COLUMNS = [

@@ -10,17 +10,17 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from clickstream.bronze import to_bronze
-from clickstream.config import resolve_paths
-from clickstream.silver import (
+from clickstream.core.config import resolve_paths
+from clickstream.lakehouse.table_setup import ensure_silver_tables
+from clickstream.transforms.bronze_transform import to_bronze
+from clickstream.transforms.silver_transform import (
     SILVER_COLUMNS,
     SILVER_CONSTRAINTS,
     drop_duplicate_events,
     to_quarantine,
     to_silver,
 )
-from clickstream.tables import ensure_silver_tables
-from clickstream.validation import ValidationSettings, with_rejection_reasons
+from clickstream.transforms.validation import ValidationSettings, with_rejection_reasons
 
 
 def validated(spark, *events: dict | str):

@@ -30,10 +30,10 @@ from pathlib import Path
 import pytest
 
 from clickstream import cli
-from clickstream.config import DATA_DIR_ENV, PATH_SETTINGS, LakehousePaths, resolve_paths
+from clickstream.core.config import DATA_DIR_ENV, PATH_SETTINGS, LakehousePaths, resolve_paths
 from clickstream.generator.ledger import load_ledger
-from clickstream.models import load_project
-from clickstream.spark import spark_home
+from clickstream.spark.submit import spark_home
+from clickstream.sql_models import load_project
 from tests.conftest import CHILD_JVM_OPTIONS
 from tests.spark_jobs.backlog import FAULT_FLAGS, recent_hour
 

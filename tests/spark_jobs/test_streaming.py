@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from clickstream import metrics
-from clickstream.errors import ClickstreamError
-from clickstream.streaming import CheckpointLock
+from clickstream.core import metrics_store
+from clickstream.core.errors import ClickstreamError
+from clickstream.streaming.checkpoint_lock import CheckpointLock
 
 
 def test_second_lock_on_a_checkpoint_is_refused_with_a_clear_message(tmp_path):
@@ -30,7 +30,7 @@ def test_lock_of_a_killed_process_is_released(tmp_path):
         f"""
         import sys, time
         from pathlib import Path
-        from clickstream.streaming import CheckpointLock
+        from clickstream.streaming.query_loop import CheckpointLock
         with CheckpointLock(Path({str(checkpoint)!r})):
             print("locked", flush=True)
             time.sleep(60)
@@ -67,7 +67,7 @@ def test_batch_record_flattens_spark_progress():
         "observedMetrics": {"silver": {"rows_out": 93}},
         "eventTime": {"watermark": "2026-11-25T09:00:00.000Z"},
     }
-    record = metrics.batch_record(progress)
+    record = metrics_store.batch_record(progress)
 
     assert record["query"] == "silver"
     assert (record["rows_in"], record["rows_out"], record["batch_duration_ms"]) == (100, 93, 1234)
@@ -77,17 +77,17 @@ def test_batch_record_flattens_spark_progress():
 
 
 def test_metrics_store_round_trip(tmp_path):
-    metrics.append_batch(tmp_path, {"query": "bronze", "batch_id": 0, "rows_in": 3})
-    metrics.append_batch(tmp_path, {"query": "bronze", "batch_id": 1, "rows_in": 4})
+    metrics_store.append_batch(tmp_path, {"query": "bronze", "batch_id": 0, "rows_in": 3})
+    metrics_store.append_batch(tmp_path, {"query": "bronze", "batch_id": 1, "rows_in": 4})
 
-    assert [r["rows_in"] for r in metrics.read_batches(tmp_path, "bronze")] == [3, 4]
-    assert metrics.read_batches(tmp_path, "silver") == []
+    assert [r["rows_in"] for r in metrics_store.read_batches(tmp_path, "bronze")] == [3, 4]
+    assert metrics_store.read_batches(tmp_path, "silver") == []
 
 
 def test_a_failed_query_is_reported_in_one_line_that_names_it(spark):
     import signal
 
-    from clickstream.streaming import StopRequest, run_until_done
+    from clickstream.streaming.query_loop import StopRequest, run_until_done
 
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
     failing = (
@@ -109,7 +109,9 @@ def test_a_failed_query_is_reported_in_one_line_that_names_it(spark):
 
 
 def test_every_batch_reaches_the_metrics_store_with_its_phases(spark, tmp_path):
-    from clickstream.streaming import Trigger, install_metrics_listener, write_delta_stream
+    from clickstream.streaming.progress_listener import install_metrics_listener
+    from clickstream.streaming.sinks import write_delta_stream
+    from clickstream.streaming.trigger import Trigger
 
     source = tmp_path / "lines"
     source.mkdir()
@@ -129,13 +131,13 @@ def test_every_batch_reaches_the_metrics_store_with_its_phases(spark, tmp_path):
         )
         query.awaitTermination()
         deadline = time.monotonic() + 30  # the listener bus delivers asynchronously
-        while len(metrics.read_batches(tmp_path / "metrics", "listened")) < 3:
+        while len(metrics_store.read_batches(tmp_path / "metrics", "listened")) < 3:
             assert time.monotonic() < deadline, "batches never recorded"
             time.sleep(0.2)
     finally:
         spark.streams.removeListener(listener)
 
-    records = metrics.read_batches(tmp_path / "metrics", "listened")
+    records = metrics_store.read_batches(tmp_path / "metrics", "listened")
     assert [(r["batch_id"], r["rows_in"], r["rows_out"]) for r in records] == [
         (0, 1, 1),
         (1, 2, 2),
@@ -154,7 +156,8 @@ def test_a_batch_replayed_after_a_crash_is_not_appended_twice(
     """A crash between the Delta commit and the checkpoint's commit: Spark replays the batch on
     restart and the table already holds it. Also for a table Delta's own sink wrote before, and
     for a stateful query (Spark requires the replayed batch's state to be committed)."""
-    from clickstream.streaming import Trigger, write_delta_stream
+    from clickstream.streaming.sinks import write_delta_stream
+    from clickstream.streaming.trigger import Trigger
 
     source = tmp_path / "lines"
     source.mkdir()
@@ -196,7 +199,7 @@ def test_a_batch_replayed_after_a_crash_is_not_appended_twice(
 
 
 def test_an_error_inside_a_batch_function_is_reported_by_its_cause(spark, tmp_path):
-    from clickstream.streaming import first_line
+    from clickstream.streaming.query_loop import first_line
 
     source = tmp_path / "lines"
     source.mkdir()
@@ -229,7 +232,9 @@ def test_a_query_killed_while_logging_its_first_batch_starts_again(spark, tmp_pa
     checkpoint's lock removes such leftovers, and only them."""
     from contextlib import ExitStack
 
-    from clickstream.streaming import Trigger, lock_checkpoints, write_delta_stream
+    from clickstream.streaming.checkpoint_lock import lock_checkpoints
+    from clickstream.streaming.sinks import write_delta_stream
+    from clickstream.streaming.trigger import Trigger
 
     source = tmp_path / "lines"
     source.mkdir()
@@ -264,7 +269,7 @@ def test_a_query_killed_while_logging_its_first_batch_starts_again(spark, tmp_pa
 
 
 def test_only_half_written_log_files_are_removed(tmp_path):
-    from clickstream.streaming import remove_orphaned_log_files
+    from clickstream.streaming.checkpoint_lock import remove_orphaned_log_files
 
     names = {
         "offsets": ["0", ".0.crc", "1", ".1.crc", ".2.0f1e2d3c-aaaa-4bbb-8ccc-123456789abc.tmp"],
@@ -289,7 +294,7 @@ def test_only_half_written_log_files_are_removed(tmp_path):
 
 def test_an_error_through_the_python_proxy_is_reported_by_its_cause():
     """py4j's wrapper when a call into the batch function failed: the innermost exception wins."""
-    from clickstream.streaming import first_line
+    from clickstream.streaming.query_loop import first_line
 
     message = "\n".join(
         [

@@ -12,15 +12,15 @@ import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
 
-from clickstream import tables
-from clickstream.silver import create_silver_table
+from clickstream.lakehouse import table_setup
+from clickstream.transforms.silver_transform import create_silver_table
 
 
 def create_with_spark(spark, path):
     from pyspark.sql.types import LongType, StructField, StructType
 
     schema = StructType([StructField("id", LongType())])
-    return lambda: tables.create_empty_table(spark, str(path), schema)
+    return lambda: table_setup.create_empty_table(spark, str(path), schema)
 
 
 def test_the_loser_of_a_creation_race_waits_for_the_winners_commit(spark, tmp_path):
@@ -28,7 +28,7 @@ def test_the_loser_of_a_creation_race_waits_for_the_winners_commit(spark, tmp_pa
     (path / "_delta_log").mkdir(parents=True)  # the winner is creating it: no commit yet
     winner = threading.Timer(2, lambda: write_deltalake(str(path), pa.table({"id": [1]})))
     winner.start()
-    tables.ensure_table(str(path), create_with_spark(spark, path))
+    table_setup.ensure_table(str(path), create_with_spark(spark, path))
     winner.join()
     assert spark.read.format("delta").load(str(path)).count() == 1
 
@@ -43,12 +43,12 @@ def test_a_creation_killed_before_its_first_commit_is_cleared_then_done(
 ):
     """What a job killed between Delta making ``_delta_log`` and committing version 0 leaves: Delta
     alone refuses to create over it (or skips, for ``if not exists``) and readers fail on it."""
-    monkeypatch.setattr(tables, "ABANDONED_CREATION_SECONDS", 2)
+    monkeypatch.setattr(table_setup, "ABANDONED_CREATION_SECONDS", 2)
     path = tmp_path / "table"
     (path / "_delta_log").mkdir(parents=True)
     (path / "_delta_log" / ".00000000000000000000.json.0c1f.tmp").write_text("{")
     started = time.monotonic()
-    tables.ensure_table(str(path), create(spark, path))
+    table_setup.ensure_table(str(path), create(spark, path))
     assert time.monotonic() - started >= 2  # a creation in flight was given its time
     assert spark.readStream.format("delta").load(str(path)).columns  # the schema is set
     assert [entry.name for entry in path.iterdir()] == ["_delta_log"]
@@ -60,7 +60,7 @@ def test_a_failing_creation_without_a_race_is_raised_at_once(tmp_path):
 
     started = time.monotonic()
     with pytest.raises(ValueError, match="no such column type"):
-        tables.ensure_table(str(tmp_path / "table"), create)
+        table_setup.ensure_table(str(tmp_path / "table"), create)
     assert time.monotonic() - started < 1
 
 
@@ -69,7 +69,7 @@ def abandoned_log(path):
     delta_log = path / "_delta_log"
     delta_log.mkdir(parents=True)
     (delta_log / ".00000000000000000000.json.0c1f.tmp").write_text("{")
-    long_ago = time.time() - 10 * tables.ABANDONED_CREATION_SECONDS
+    long_ago = time.time() - 10 * table_setup.ABANDONED_CREATION_SECONDS
     for entry in [*delta_log.iterdir(), delta_log]:
         os.utime(entry, (long_ago, long_ago))
     return delta_log
@@ -85,12 +85,12 @@ def test_two_jobs_clearing_the_same_abandoned_log_remove_it_once_without_failing
     def rename_after_the_competitor(self, target):
         if self == delta_log and not competitor_ran:
             competitor_ran.append(True)
-            tables.remove_abandoned_creation(delta_log.parent)  # it wins the rename
+            table_setup.remove_abandoned_creation(delta_log.parent)  # it wins the rename
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", rename_after_the_competitor)
     monkeypatch.setattr(shutil, "rmtree", lambda path: (removed.append(path), real_rmtree(path)))
-    tables.remove_abandoned_creation(delta_log.parent)
+    table_setup.remove_abandoned_creation(delta_log.parent)
 
     assert competitor_ran
     assert len(removed) == 1  # by the competitor; this job found the log gone and left it
@@ -107,7 +107,7 @@ def test_a_first_commit_landing_as_the_log_is_moved_aside_is_put_back(tmp_path, 
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", rename_after_the_commit)
-    tables.remove_abandoned_creation(delta_log.parent)
+    table_setup.remove_abandoned_creation(delta_log.parent)
 
-    assert tables.has_commit(delta_log.parent)
+    assert table_setup.has_commit(delta_log.parent)
     assert [entry.name for entry in delta_log.parent.iterdir() if entry.is_dir()] == ["_delta_log"]

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from clickstream.bronze import to_bronze
-from clickstream.validation import ValidationSettings, with_rejection_reasons
+from clickstream.transforms.bronze_transform import to_bronze
+from clickstream.transforms.validation import ValidationSettings, with_rejection_reasons
 
 VALID = {
     "event_id": "e1",

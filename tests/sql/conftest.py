@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clickstream.models.project import DEFAULT_PROJECT_DIR
+from clickstream.core.config import DEFAULT_SQL_DIR
 
 # A config() header every hand-written test model can start with.
 CONFIG = (
@@ -18,7 +18,7 @@ CONFIG = (
 @pytest.fixture
 def project_dir(tmp_path) -> Path:
     """A copy of the shipped ``sql/`` folder, as ``<tmp>/sql``."""
-    return Path(shutil.copytree(DEFAULT_PROJECT_DIR, tmp_path / "sql"))
+    return Path(shutil.copytree(DEFAULT_SQL_DIR, tmp_path / "sql"))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ rewrapping a Jinja comment never changes it; a SQL comment is part of what Spark
 
 from __future__ import annotations
 
-from clickstream.models import load_project
+from clickstream.sql_models import load_project
 
 MODEL = "gold/revenue_by_product_5m.sql"
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from clickstream import cli, gold, model_checks
-from clickstream.config import resolve_paths
-from clickstream.errors import ClickstreamError
+from clickstream import cli
+from clickstream.core.config import DEFAULT_SQL_DIR, resolve_paths
+from clickstream.core.errors import ClickstreamError
 from clickstream.generator.ledger import load_ledger
-from clickstream.models import load_project
-from clickstream.models.project import DEFAULT_PROJECT_DIR
-from clickstream.streaming import Trigger
+from clickstream.gold import model_checks, sql_runner
+from clickstream.sql_models import load_project
+from clickstream.streaming.trigger import Trigger
 from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
 from tests.sql import oracle
 from tests.sql.gold_check import GAP, THRESHOLD, rows_by
@@ -28,7 +28,9 @@ def run_models(spark, project, paths, names) -> dict[str, datetime]:
     """Drain ``names`` in order; return each model's final watermark."""
     watermarks = {}
     for name in names:
-        [query] = gold.start_models(spark, project, paths, [name], Trigger(available_now=True))
+        [query] = sql_runner.start_models(
+            spark, project, paths, [name], Trigger(available_now=True)
+        )
         query.awaitTermination()
         mark = query.lastProgress["eventTime"]["watermark"]
         watermarks[name] = datetime.fromisoformat(mark).replace(tzinfo=None)
@@ -116,7 +118,7 @@ def test_funnel_summary_equals_the_oracle_without_bot_sessions(spark, backlog):
 
 
 def project_copy(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(DEFAULT_PROJECT_DIR, tmp_path / "sql"))
+    return Path(shutil.copytree(DEFAULT_SQL_DIR, tmp_path / "sql"))
 
 
 def separate_gold(paths, tmp_path: Path):
@@ -164,11 +166,11 @@ def test_changed_model_is_refused_until_full_refresh(spark, backlog, tmp_path):
     changed = load_project(sql_dir)
     models = [changed.models["bot_anomalies"], changed.models["revenue_by_product_5m"]]
     with pytest.raises(ClickstreamError, match=r"bot_anomalies changed.*--full-refresh"):
-        gold.check_fingerprints(own, models)
-    gold.check_fingerprints(own, [changed.models["revenue_by_product_5m"]])  # unchanged: fine
+        sql_runner.check_fingerprints(own, models)
+    sql_runner.check_fingerprints(own, [changed.models["revenue_by_product_5m"]])  # unchanged: fine
 
-    gold.full_refresh(spark, changed, own, ["bot_anomalies"])
-    gold.check_fingerprints(own, models)
+    sql_runner.full_refresh(spark, changed, own, ["bot_anomalies"])
+    sql_runner.check_fingerprints(own, models)
     actual = rows_by(spark, own.gold_table("bot_anomalies"), "window_start", "user_id")
     assert set(actual) <= set(oracle.bot_anomalies(events, 200))
     assert all(row["event_count"] > 200 for row in actual.values())
@@ -176,7 +178,7 @@ def test_changed_model_is_refused_until_full_refresh(spark, backlog, tmp_path):
 
 def test_full_refresh_takes_downstream_models_along(backlog):
     project = backlog[3]
-    assert gold.with_downstream(project, ["session_funnel"]) == [
+    assert sql_runner.with_downstream(project, ["session_funnel"]) == [
         "session_funnel",
         "funnel_summary_10m",
     ]
@@ -228,7 +230,7 @@ def test_a_failing_full_refresh_is_one_line_and_keeps_the_old_table(spark, backl
     )
 
     with pytest.raises(ClickstreamError, match=r"^full refresh of bot_anomalies failed: .*CAST"):
-        gold.full_refresh(spark, load_project(sql_dir), own, ["bot_anomalies"])
+        sql_runner.full_refresh(spark, load_project(sql_dir), own, ["bot_anomalies"])
     after = rows_by(spark, own.gold_table("bot_anomalies"), "window_start", "user_id")
     assert after == before
 
@@ -276,7 +278,12 @@ def test_inspect_tables_reads_the_spark_written_lakehouse(spark, backlog, capsys
         return json.loads(capsys.readouterr().out)["tables"]
 
     tables = {table["table"]: table for table in inspect()}
-    assert set(tables) == {"bronze", "silver", "quarantine", *(f"gold.{m}" for m in project_models)}
+    assert set(tables) == {
+        "bronze",
+        "silver",
+        "quarantine",
+        *(f"gold.{m}" for m in project_models),
+    }
     # silver has CHECK constraints (a writer feature); the upserted gold table has removed files
     for name in ("silver", "gold.revenue_by_product_5m"):
         table = tables[name]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clickstream.models.graph import (
+from clickstream.sql_models.graph import (
     downstream,
     find_cycle,
     topological_levels,

@@ -13,8 +13,8 @@ from pathlib import Path
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from clickstream.gold import merge_batch
-from clickstream.models import load_project
+from clickstream.gold.sql_runner import merge_batch
+from clickstream.sql_models import load_project
 
 TIMEOUT = 180
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from clickstream.errors import ClickstreamError
-from clickstream.models import ModelError, load_project
+from clickstream.core.errors import ClickstreamError
+from clickstream.sql_models import ModelError, load_project
 
 CONFIG = (
     "{{ config(materialized='append', watermark={'column': 'event_time', 'delay': '1 minute'}) }}"

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from clickstream.models import Model, load_project
-from clickstream.silver import SILVER_COLUMNS
+from clickstream.sql_models import Model, load_project
+from clickstream.transforms.silver_transform import SILVER_COLUMNS
 
 SILVER_DDL = ", ".join(f"{name} {kind}" for name, kind, _ in SILVER_COLUMNS)
 DAY = dt.datetime(2025, 11, 24, tzinfo=dt.UTC)

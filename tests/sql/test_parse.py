@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clickstream.models import ModelError
-from clickstream.models.parse import parse_model
+from clickstream.sql_models import ModelError
+from clickstream.sql_models.parse import parse_model
 
 
 def parse(sql: str):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clickstream.models import ModelError
-from clickstream.models.render import keep_line_breaks, quote_identifier, render_model
+from clickstream.sql_models import ModelError
+from clickstream.sql_models.render import keep_line_breaks, quote_identifier, render_model
 
 HEADER = """-- a model
 {{

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from clickstream.models import Model, ModelConfig, Project, load_project
-from clickstream.models.project import DEFAULT_PROJECT_DIR, PROJECT_DIR_ENV, project_dir
+from clickstream.core.config import DEFAULT_SQL_DIR
+from clickstream.sql_models import Model, ModelConfig, Project, load_project
+from clickstream.sql_models.project import PROJECT_DIR_ENV, project_dir
 
 MODELS = ("bot_anomalies", "funnel_summary_10m", "revenue_by_product_5m", "session_funnel")
 
@@ -17,7 +18,7 @@ def project() -> Project:
 
 def test_every_shipped_model_loads(project):
     assert tuple(project.models) == MODELS
-    assert project.root == DEFAULT_PROJECT_DIR
+    assert project.root == DEFAULT_SQL_DIR
     assert project.sources == {"silver_events": "silver"}
     assert project.vars == {"bot_events_per_minute": 50}
 
@@ -136,7 +137,7 @@ def test_models_are_frozen(project):
 
 
 def test_project_dir_precedence(tmp_path):
-    assert project_dir(None, {}) == DEFAULT_PROJECT_DIR
+    assert project_dir(None, {}) == DEFAULT_SQL_DIR
     assert project_dir(None, {PROJECT_DIR_ENV: str(tmp_path)}) == tmp_path
     assert project_dir(tmp_path / "flag", {PROJECT_DIR_ENV: str(tmp_path)}) == tmp_path / "flag"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlglot
 
-from clickstream.models import ModelError
-from clickstream.models.tests import DeclaredTest, build_tests
+from clickstream.sql_models import ModelError
+from clickstream.sql_models.data_tests import DeclaredTest, build_tests
 
 COLUMNS = ("window_start", "product_id", "total_revenue", "category")
 

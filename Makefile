@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo airflow dashboard bench test lint format lock jars chromium clean-data
+.PHONY: setup demo airflow dashboard bench test test-fast lint format lock jars chromium clean-data
 
 setup: $(STAMP) jars
 
@@ -47,6 +47,14 @@ test: setup chromium
 	@$(BIN)/ruff format --check .
 	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/pytest -n 2 --dist loadgroup
+
+# The everyday lane: lint and every test but the slow ones (Airflow, Spark jobs as processes, kills,
+# the browser, minute-long drains; tests/conftest.py lists them). make test runs them all.
+test-fast: setup
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/lint-imports --no-cache
+	@$(BIN)/pytest -n 2 --dist loadgroup -m "not slow"
 
 # Benchmarks into bench/results/ (BENCH_ARGS=--quick: every part at a smaller size).
 bench: setup

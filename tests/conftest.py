@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,37 @@ CHILD_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCa
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("CLICKSTREAM_SPARK_JAVA_OPTIONS", CHILD_JVM_OPTIONS)
+
+
+# The everyday lane (``make test-fast``: ``-m "not slow"``) leaves out every test that starts
+# Airflow, starts Spark jobs as processes or kills them, drives a browser, or drains a backlog for
+# minutes. Marked here by file (a folder ends with "/"), so that a new test in one of them cannot
+# slip into the fast lane by forgetting a marker; ``make test`` runs both lanes.
+TESTS_DIR = Path(__file__).parent
+SLOW_FILES = (
+    "reliability/",
+    "dags/test_incremental_dags_test.py",
+    "dags/test_stock_airflow.py",
+    "dags/test_streaming_standalone.py",
+    "dags/test_spark_env.py",
+    "dashboard/test_browser.py",
+    "spark_jobs/test_pipeline_process.py",
+    "spark_jobs/test_standalone_cluster.py",
+    "spark_jobs/test_forget.py",
+    "spark_jobs/test_bronze_silver_end_to_end.py",
+    "spark_jobs/test_seed_format.py",
+    "spark_jobs/test_schema_evolution.py",
+    "sql/test_gold_runner.py",
+    "sql/test_merge_conflicts.py",
+    "bench/test_throughput.py",
+    "bench/test_warm.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(TESTS_DIR).as_posix().startswith(SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
 
 
 RELIABILITY_OUTCOMES: list[reliability.Outcome] = []

@@ -18,11 +18,11 @@ from datetime import datetime
 from pathlib import Path
 
 from clickstream.bench.job_commands import lakehouse, path_flags, run
-from clickstream.bench.progress import commit_times
 from clickstream.bench.resources import ResourceSampler
 from clickstream.core import metrics_store
 from clickstream.core.config import LakehousePaths
 from clickstream.gold.sql_runner import checkpoint_name, query_name
+from clickstream.lakehouse.delta_log import commit_times
 
 GOAL_BRONZE_EVENTS_PER_SECOND = 200_000
 GOAL_PIPELINE_SECONDS = 25.0

@@ -33,19 +33,20 @@ import time
 from pathlib import Path
 
 from clickstream.bench.job_commands import lakehouse, run, start, stop, wait_for
-from clickstream.bench.progress import (
-    commit_times,
-    delta_source_offsets,
-    file_source_batches,
-    first_batch_covering,
-    summarize_latencies,
-)
+from clickstream.bench.latency_stats import summarize_latencies
 from clickstream.bench.resources import ResourceSampler
 from clickstream.core import metrics_store
 from clickstream.core.config import LakehousePaths
 from clickstream.core.errors import ClickstreamError
 from clickstream.gold.sql_runner import checkpoint_name
-from clickstream.lakehouse.delta_log import query_id, tagged_commits
+from clickstream.lakehouse.delta_log import (
+    commit_times,
+    delta_source_offsets,
+    file_source_batches,
+    first_batch_covering,
+    query_id,
+    tagged_commits,
+)
 
 UPSERT_MODEL = "revenue_by_product_5m"
 FILE_SECONDS = 10

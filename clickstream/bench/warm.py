@@ -25,10 +25,10 @@ import psutil
 
 from clickstream.bench.catchup import pipeline_queries, pipeline_window
 from clickstream.bench.job_commands import lakehouse, wait_for
-from clickstream.bench.progress import commit_times
 from clickstream.core import metrics_store
 from clickstream.core.config import LakehousePaths
 from clickstream.gold.run_options import GoldOptions
+from clickstream.lakehouse.delta_log import commit_times
 from clickstream.pipeline.pipeline_run import run_pipeline
 from clickstream.streaming.layer_streams import BronzeOptions, SilverOptions
 from clickstream.streaming.trigger import Trigger

@@ -1,5 +1,8 @@
 """The one reader of Delta logs and streaming checkpoints: which tables have committed, which
-batches a table holds, which raw files bronze's committed batches read.
+batches a table holds, which raw files bronze's committed batches read, when each batch of a query
+was planned and committed, what a Delta-source batch consumed. Nothing else opens ``_delta_log/``
+or a checkpoint's ``offsets/``, ``commits/`` and ``sources/``; ``tests/core/test_batch_commits.py``
+and ``tests/bench/test_progress.py`` pin the layouts it relies on (Delta 4.4, Spark 4.2).
 
 Input: a Delta table folder and a writer id (a streaming query's id). Output: the last batch that
 writer committed (``last_batch``), or every batch with its table version (``tagged_commits``).
@@ -21,6 +24,7 @@ maintenance commits. It assumes one running writer per query id, which the check
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -119,9 +123,6 @@ def tagged_commits(table: Path, writer_id: str) -> dict[int, tuple[int, float]]:
     return commits
 
 
-BRONZE_SOURCE_LOG = Path("sources") / "0"  # bronze has one source: the raw folder
-
-
 def has_commit(table: Path) -> bool:
     """Whether ``table`` has committed a version: a commit, checksum or checkpoint file named by
     its version in ``_delta_log`` (a job creating the table has the folder before its first commit
@@ -146,24 +147,89 @@ def delta_tables(paths: LakehousePaths) -> dict[str, Path]:
 
 
 def committed_raw_files(checkpoint: Path) -> list[Path]:
-    """Raw files that bronze's committed batches read, from its file-source log (no JVM needed).
-
-    The log holds one file per batch (``<batch>``) or a compaction of all earlier ones
-    (``<batch>.compact``): a ``v1`` line, then one JSON entry per file with its ``batchId``.
-    """
-    log_dir, commits = checkpoint / BRONZE_SOURCE_LOG, checkpoint / "commits"
-    committed = [int(entry.name) for entry in commits.glob("*") if entry.name.isdigit()]
-    if not committed or not log_dir.is_dir():
+    """Raw files that bronze's committed batches read, from its file-source log (no JVM needed)."""
+    committed = _numbered(checkpoint / "commits")
+    if not committed:
         return []
     last_commit = max(committed)
-    files: set[Path] = set()
-    for entry in log_dir.iterdir():
-        if entry.name.startswith(".") or not entry.name.split(".")[0].isdigit():
-            continue
-        for line in entry.read_text().splitlines()[1:]:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            if record["batchId"] <= last_commit:
-                files.add(Path(unquote(urlparse(record["path"]).path)))
-    return sorted(files)
+    entries = file_source_entries(checkpoint)
+    return sorted(path for path, batch in entries.items() if batch <= last_commit)
+
+
+# Delta source offset index meaning "every file of reservoirVersion consumed" (Long.MAX_VALUE).
+END_INDEX = 2**63 - 1
+
+
+def _numbered(folder: Path) -> dict[int, Path]:
+    """Files named by a batch id (``7``, ``9.compact``) -> {id: path}; temp files ignored."""
+    found = {}
+    if folder.is_dir():
+        for path in folder.iterdir():
+            stem = path.name.removesuffix(".compact")
+            if stem.isdigit():
+                found[int(stem)] = path
+    return found
+
+
+def commit_times(checkpoint: Path) -> dict[int, float]:
+    """Batch id -> when the query committed it (mtime of ``commits/<id>``, written after the sink's
+    output was committed)."""
+    return {
+        batch: path.stat().st_mtime for batch, path in _numbered(checkpoint / "commits").items()
+    }
+
+
+def batch_start_times(checkpoint: Path) -> dict[int, float]:
+    """Batch id -> when the query planned it (``batchTimestampMs`` of ``offsets/<id>``)."""
+    starts = {}
+    for batch, path in _numbered(checkpoint / "offsets").items():
+        metadata = json.loads(path.read_text().splitlines()[1])
+        starts[batch] = metadata["batchTimestampMs"] / 1000
+    return starts
+
+
+def file_source_entries(checkpoint: Path, source: int = 0) -> dict[Path, int]:
+    """Every file a file-source query read -> the id of its batch. The log (``sources/<n>/``) holds
+    one file per batch (``<batch>``) or a compaction of all earlier ones (``<batch>.compact``): a
+    ``v1`` line, then one JSON entry per file with its ``path`` (a URI) and ``batchId``."""
+    entries = {}
+    for path in _numbered(checkpoint / "sources" / str(source)).values():
+        for line in path.read_text().splitlines()[1:]:
+            if line.strip():
+                entry = json.loads(line)
+                entries[Path(unquote(urlparse(entry["path"]).path))] = entry["batchId"]
+    return entries
+
+
+def file_source_batches(checkpoint: Path, source: int = 0) -> dict[str, int]:
+    """File name -> id of the batch of a file-source query that read it (compact files included)."""
+    return {path.name: batch for path, batch in file_source_entries(checkpoint, source).items()}
+
+
+def delta_source_offsets(checkpoint: Path, source: int = 0) -> dict[int, dict]:
+    """Batch id -> the end offset of a Delta-source query's batch (``reservoirVersion``, ``index``)."""
+    offsets = {}
+    for batch, path in _numbered(checkpoint / "offsets").items():
+        lines = path.read_text().splitlines()
+        offsets[batch] = json.loads(lines[2 + source])
+    return offsets
+
+
+def consumed_through(offset: Mapping) -> int:
+    """Last Delta version a batch ending at ``offset`` has read completely.
+
+    Index -1 at version v means nothing of v yet (so v - 1); ``END_INDEX`` means all of v; any
+    other index may be part of v, so v counts only once a later offset passes it (conservative).
+    """
+    version = int(offset["reservoirVersion"])
+    return version if int(offset["index"]) == END_INDEX else version - 1
+
+
+def first_batch_covering(
+    offsets: Mapping[int, Mapping], committed: Mapping[int, float], version: int
+) -> int | None:
+    """The first committed batch whose offset consumed Delta ``version`` completely, or None."""
+    for batch in sorted(committed):
+        if batch in offsets and consumed_through(offsets[batch]) >= version:
+            return batch
+    return None

@@ -141,8 +141,9 @@ class RawErasure:
 
 
 def raw_files(raw: Path, archive: Path) -> list[Path]:
-    """The landed files (``<raw>/*.json``) and the archived ones: flat (the maintenance job) or
-    under the source's full path (Spark's ``cleanSource``). Hidden temporary files left out."""
+    """The landed files (``<raw>/*.json``) and the archived ones: flat (the maintenance job)
+    or under the source's full path (Spark's ``cleanSource=archive``, offered by earlier
+    versions). Hidden temporary files left out."""
     landed = sorted(raw.glob(RAW_GLOB)) if raw.is_dir() else []
     archived = sorted(archive.rglob(RAW_GLOB)) if archive.is_dir() else []
     return [path for path in landed + archived if not path.name.startswith(".")]

@@ -24,7 +24,6 @@ from clickstream.core.errors import SetupError, run_entry_point
 
 LOCK_FILE = Path(__file__).with_name("jvm-deps.lock")
 JARS_DIR_ENV = "CLICKSTREAM_JARS_DIR"
-SETUP_COMMAND = "make setup"
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 
@@ -70,6 +69,13 @@ def delta_coordinate_for_installed_packages() -> str:
     return f"io.delta:delta-spark_{spark_minor}_2.13:{metadata.version('delta-spark')}"
 
 
+def setup_command() -> str:
+    """How this installation fetches the jars: ``make setup`` in a checkout, else the module."""
+    if (home_dir() / "Makefile").is_file():
+        return "make setup"
+    return "python -m clickstream.spark.jars"
+
+
 def required_jars(directory: Path | None = None) -> list[Path]:
     """Paths of every pinned jar; raise ``SetupError`` (one line) if any is missing."""
     directory = directory or jars_dir()
@@ -78,7 +84,7 @@ def required_jars(directory: Path | None = None) -> list[Path]:
     if missing:
         raise SetupError(
             f"Delta Lake jars missing from {directory} ({', '.join(missing)}): "
-            f"run `{SETUP_COMMAND}` once to fetch them"
+            f"run `{setup_command()}` once to fetch them"
         )
     return paths
 

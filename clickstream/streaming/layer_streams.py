@@ -55,7 +55,7 @@ SILVER_QUERIES = ("silver", "quarantine")
 
 @dataclass(frozen=True)
 class BronzeOptions:
-    """``max_files_per_trigger`` bounds a batch; ``clean_source``: off, archive or delete."""
+    """``max_files_per_trigger`` bounds a batch; ``clean_source``: off or delete."""
 
     max_files_per_trigger: int = 100
     clean_source: str = "off"
@@ -81,10 +81,10 @@ def add_bronze_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--clean-source",
-        choices=["off", "archive", "delete"],
+        choices=["off", "delete"],
         default=defaults.clean_source,
-        help="what Spark does with raw files once bronze committed them: archive moves them "
-        "under the archive folder (default: off; the maintenance DAG archives instead)",
+        help="what Spark does with raw files once bronze committed them: delete removes them "
+        "(default: off; maintenance archives them, the one archiver: clickstream submit maintenance)",
     )
 
 
@@ -147,7 +147,6 @@ def start_bronze(
         str(paths.raw),
         options.max_files_per_trigger,
         options.clean_source,
-        str(paths.archive),
     )
     query = write_delta_stream(
         to_bronze(raw_lines),

@@ -68,13 +68,13 @@ def read_raw_lines(
     raw_dir: str,
     max_files_per_trigger: int,
     clean_source: str = "off",
-    archive_dir: str | None = None,
 ) -> DataFrame:
     """Streaming text source on ``raw_dir`` -> (raw_line, source_file, source_modified_at).
 
     Only ``*.json`` files are read; Spark also skips hidden (``.``) and ``_`` names, so the
     generator's temporary files and its ``_ledger`` folder never reach bronze. With
-    ``clean_source="archive"`` Spark moves files it has committed under ``archive_dir``.
+    ``clean_source="delete"`` Spark deletes the files it has committed; archiving is maintenance's
+    (``clickstream.lakehouse.maintenance.archive_raw_files``), one layout.
     """
     from pyspark.sql import functions as F
 
@@ -84,8 +84,6 @@ def read_raw_lines(
         .option("maxFilesPerTrigger", max_files_per_trigger)
         .option("cleanSource", clean_source)
     )
-    if clean_source == "archive":
-        reader = reader.option("sourceArchiveDir", archive_dir)
     return reader.load(raw_dir).select(
         F.col("value").alias("raw_line"),
         F.col("_metadata.file_path").alias("source_file"),

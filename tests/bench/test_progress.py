@@ -7,13 +7,13 @@ import json
 import random
 
 from clickstream.bench.freshness import fifths, parse_maintenance
-from clickstream.bench.progress import (
+from clickstream.bench.latency_stats import percentile
+from clickstream.lakehouse.delta_log import (
     END_INDEX,
     consumed_through,
     delta_source_offsets,
     file_source_batches,
     first_batch_covering,
-    percentile,
 )
 
 

@@ -4,9 +4,9 @@ each run from what that run alone wrote."""
 from __future__ import annotations
 
 from clickstream.bench.job_commands import lakehouse, write_backlog
-from clickstream.bench.progress import commit_times
 from clickstream.bench.warm import measure_warm_runs
 from clickstream.core import metrics_store
+from clickstream.lakehouse.delta_log import commit_times
 
 
 def test_each_run_drains_every_layer_and_records_only_its_own_batches(spark, tmp_path):

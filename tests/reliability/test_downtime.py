@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from clickstream.bench.progress import file_source_batches
 from clickstream.core.config import LakehousePaths, resolve_paths
 from clickstream.core.metrics_store import read_batches
+from clickstream.lakehouse.delta_log import file_source_batches
 from tests.reliability import report
 from tests.reliability.fleet import CLICKSTREAM
 from tests.reliability.lakehouse import backfill, drain_everything

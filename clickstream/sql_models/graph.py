@@ -8,30 +8,29 @@ dependencies-first order, and the transitive upstream / downstream sets of a nod
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from graphlib import CycleError, TopologicalSorter
 
 Graph = Mapping[str, Iterable[str]]
 
 
+def _sorter(graph: Graph) -> TopologicalSorter:
+    """The stdlib's sorter over the models alone: dependencies that are not nodes (sources) are
+    left out; nodes in sorted order, so that what it reports does not depend on dict order."""
+    return TopologicalSorter(
+        {node: sorted(d for d in graph[node] if d in graph) for node in sorted(graph)}
+    )
+
+
 def find_cycle(graph: Graph) -> list[str] | None:
-    """A dependency cycle ``[a, b, ..., a]``, starting from the first name in sorted order."""
-    done: set[str] = set()
-
-    def visit(node: str, path: list[str]) -> list[str] | None:
-        if node in path:
-            return [*path[path.index(node) :], node]
-        if node in done or node not in graph:
-            return None
-        for dependency in sorted(graph[node]):
-            cycle = visit(dependency, [*path, node])
-            if cycle:
-                return cycle
-        done.add(node)
-        return None
-
-    for node in sorted(graph):
-        cycle = visit(node, [])
-        if cycle:
-            return cycle
+    """A dependency cycle ``[a, b, ..., a]`` (a depends on b), led by its smallest name."""
+    try:
+        _sorter(graph).prepare()
+    except CycleError as error:
+        # graphlib lists each node before the nodes that depend on it: read it backwards.
+        cycle = list(reversed(error.args[1]))[:-1]
+        start = cycle.index(min(cycle))
+        cycle = cycle[start:] + cycle[:start]
+        return [*cycle, cycle[0]]
     return None
 
 
@@ -41,16 +40,15 @@ def topological_levels(graph: Graph) -> list[list[str]]:
 
     Dependencies that are not nodes (sources) are ignored. ``ValueError`` on a cycle.
     """
-    pending = {node: {d for d in graph[node] if d in graph} for node in graph}
-    if find_cycle(graph):
-        raise ValueError("the graph has a cycle")
+    sorter = _sorter(graph)
+    try:
+        sorter.prepare()
+    except CycleError:
+        raise ValueError("the graph has a cycle") from None
     levels: list[list[str]] = []
-    while pending:
-        ready = sorted(node for node, dependencies in pending.items() if not dependencies)
-        for node in ready:
-            del pending[node]
-        for dependencies in pending.values():
-            dependencies.difference_update(ready)
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        sorter.done(*ready)
         levels.append(ready)
     return levels
 

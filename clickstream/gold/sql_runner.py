@@ -39,7 +39,7 @@ from clickstream.lakehouse.table_setup import (
 )
 from clickstream.sql_models import Model, Project
 from clickstream.streaming.query_loop import first_line
-from clickstream.streaming.sinks import write_delta_stream
+from clickstream.streaming.sinks import upsert_delta_stream, write_delta_stream
 from clickstream.streaming.trigger import Trigger
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ log = logging.getLogger("clickstream.gold")
 
 FINGERPRINT_FILE = "clickstream_model.json"
 STAGING_PREFIX = ".rebuild_"
-MERGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -145,51 +144,6 @@ def ensure_model_table(spark: SparkSession, frame: DataFrame, model: Model, tabl
     )
 
 
-def merge_batch(model: Model, table: Path):
-    """foreachBatch function: MERGE a batch of updated rows into the table by the unique key,
-    retried when a concurrent commit (OPTIMIZE) changed the files it read."""
-
-    def merge(batch: DataFrame, batch_id: int) -> None:
-        from delta.exceptions import (
-            ConcurrentAppendException,
-            ConcurrentDeleteDeleteException,
-            ConcurrentDeleteReadException,
-        )
-        from delta.tables import DeltaTable
-
-        keys = model.config.unique_key
-        condition = " and ".join(f"target.`{key}` <=> source.`{key}`" for key in keys)
-        source = batch.dropDuplicates(list(keys)).alias("source")
-        for attempt in range(1, MERGE_ATTEMPTS + 1):
-            try:
-                (
-                    DeltaTable.forPath(batch.sparkSession, str(table))
-                    .alias("target")
-                    .merge(source, condition)
-                    .whenMatchedUpdateAll()
-                    .whenNotMatchedInsertAll()
-                    .execute()
-                )
-                return
-            except (
-                ConcurrentAppendException,
-                ConcurrentDeleteReadException,
-                ConcurrentDeleteDeleteException,
-            ) as conflict:
-                if attempt == MERGE_ATTEMPTS:
-                    raise
-                log.warning(
-                    "%s batch %d: MERGE conflicted with a concurrent commit (%s); attempt %d of %d",
-                    model.name,
-                    batch_id,
-                    type(conflict).__name__,
-                    attempt + 1,
-                    MERGE_ATTEMPTS,
-                )
-
-    return merge
-
-
 def start_model(
     spark: SparkSession,
     project: Project,
@@ -216,17 +170,13 @@ def start_model(
             trigger=trigger,
             partition_by=model.config.partition_by,
         )
-    from pyspark.sql import functions as F
-
-    log.info("starting %s -> %s (upsert, %s)", name, where.table, trigger)
-    return (
-        frame.observe(name, F.count(F.lit(1)).alias("rows_out"))
-        .writeStream.queryName(name)
-        .outputMode("update")
-        .option("checkpointLocation", str(where.checkpoint))
-        .trigger(**trigger.writer_kwargs())
-        .foreachBatch(merge_batch(model, where.table))
-        .start()
+    return upsert_delta_stream(
+        frame,
+        name=name,
+        table_path=where.table,
+        checkpoint=where.checkpoint,
+        trigger=trigger,
+        unique_key=model.config.unique_key,
     )
 
 

@@ -1,4 +1,5 @@
-"""Delta sinks: append writers that commit each batch exactly once."""
+"""Delta sinks, one writer per materialization: append (each batch exactly once) and upsert (MERGE
+by a unique key, retried on a conflict with a concurrent commit)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from clickstream.streaming.trigger import Trigger
 
 log = logging.getLogger("clickstream.streaming")
+
+MERGE_ATTEMPTS = 5
 
 
 def append_batches(table_path: Path, checkpoint: Path, partition_by: Sequence[str] = ()):
@@ -78,5 +81,76 @@ def write_delta_stream(
         .option("checkpointLocation", str(checkpoint))
         .trigger(**trigger.writer_kwargs())
         .foreachBatch(append_batches(table_path, checkpoint, partition_by))
+        .start()
+    )
+
+
+def merge_batches(table_path: Path, unique_key: Sequence[str], name: str):
+    """foreachBatch function: MERGE each batch of updated rows into the Delta table at
+    ``table_path`` by ``unique_key``, retried when a concurrent commit (OPTIMIZE) changed the files
+    it read. A replayed batch MERGEs the same rows again: the result is the same."""
+
+    def merge(batch: DataFrame, batch_id: int) -> None:
+        from delta.exceptions import (
+            ConcurrentAppendException,
+            ConcurrentDeleteDeleteException,
+            ConcurrentDeleteReadException,
+        )
+        from delta.tables import DeltaTable
+
+        keys = list(unique_key)
+        condition = " and ".join(f"target.`{key}` <=> source.`{key}`" for key in keys)
+        source = batch.dropDuplicates(keys).alias("source")
+        for attempt in range(1, MERGE_ATTEMPTS + 1):
+            try:
+                (
+                    DeltaTable.forPath(batch.sparkSession, str(table_path))
+                    .alias("target")
+                    .merge(source, condition)
+                    .whenMatchedUpdateAll()
+                    .whenNotMatchedInsertAll()
+                    .execute()
+                )
+                return
+            except (
+                ConcurrentAppendException,
+                ConcurrentDeleteReadException,
+                ConcurrentDeleteDeleteException,
+            ) as conflict:
+                if attempt == MERGE_ATTEMPTS:
+                    raise
+                log.warning(
+                    "%s batch %d: MERGE conflicted with a concurrent commit (%s); attempt %d of %d",
+                    name,
+                    batch_id,
+                    type(conflict).__name__,
+                    attempt + 1,
+                    MERGE_ATTEMPTS,
+                )
+
+    return merge
+
+
+def upsert_delta_stream(
+    df: DataFrame,
+    *,
+    name: str,
+    table_path: Path,
+    checkpoint: Path,
+    trigger: Trigger,
+    unique_key: Sequence[str],
+) -> StreamingQuery:
+    """Start a query that MERGEs each batch of ``df`` (update mode) into the Delta table at
+    ``table_path`` by ``unique_key`` (``merge_batches``); rows written observed as ``rows_out``."""
+    from pyspark.sql import functions as F
+
+    observed = df.observe(name, F.count(F.lit(1)).alias(metrics_store.ROWS_OUT_METRIC))
+    log.info("starting %s -> %s (upsert, %s)", name, table_path, trigger)
+    return (
+        observed.writeStream.queryName(name)
+        .outputMode("update")
+        .option("checkpointLocation", str(checkpoint))
+        .trigger(**trigger.writer_kwargs())
+        .foreachBatch(merge_batches(table_path, unique_key, name))
         .start()
     )

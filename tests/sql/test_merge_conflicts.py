@@ -13,8 +13,8 @@ from pathlib import Path
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from clickstream.gold.sql_runner import merge_batch
 from clickstream.sql_models import load_project
+from clickstream.streaming.sinks import merge_batches
 
 TIMEOUT = 180
 
@@ -55,7 +55,7 @@ def test_merge_racing_a_concurrent_optimize_is_retried_and_lands_once(spark, tmp
 
     def run_merge() -> None:
         try:
-            merge_batch(model, Path(table))(held, 7)
+            merge_batches(Path(table), model.config.unique_key, model.name)(held, 7)
         except BaseException as error:  # reported below
             errors.append(error)
 

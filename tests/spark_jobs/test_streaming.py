@@ -30,7 +30,7 @@ def test_lock_of_a_killed_process_is_released(tmp_path):
         f"""
         import sys, time
         from pathlib import Path
-        from clickstream.streaming.query_loop import CheckpointLock
+        from clickstream.streaming.checkpoint_lock import CheckpointLock
         with CheckpointLock(Path({str(checkpoint)!r})):
             print("locked", flush=True)
             time.sleep(60)

@@ -13,6 +13,9 @@ import pytest
 from clickstream.core.config import SparkSettings
 from tests.reliability import report as reliability
 
+# Fixtures every folder uses: a fresh lakehouse, a copy of the SQL project, a model header.
+pytest_plugins = ["tests.support.fixtures"]
+
 # The Spark jobs the tests start as separate processes (clickstream/spark_jobs/*.py, spark-submit, Airflow
 # tasks) live seconds to minutes: with the C1 compiler alone and the serial collector they start
 # with ~35% less CPU (bronze then silver, available-now, on 3,000 events: 61-71 -> 38-45 CPU s).
@@ -33,19 +36,19 @@ def pytest_configure(config: pytest.Config) -> None:
 TESTS_DIR = Path(__file__).parent
 SLOW_FILES = (
     "reliability/",
-    "dags/test_incremental_dags_test.py",
-    "dags/test_stock_airflow.py",
-    "dags/test_streaming_standalone.py",
-    "dags/test_spark_env.py",
+    "orchestration/test_incremental_dags_test.py",
+    "orchestration/test_stock_airflow.py",
+    "orchestration/test_streaming_standalone.py",
+    "orchestration/test_spark_env.py",
     "dashboard/test_browser.py",
-    "spark_jobs/test_pipeline_process.py",
-    "spark_jobs/test_standalone_cluster.py",
-    "spark_jobs/test_forget.py",
-    "spark_jobs/test_bronze_silver_end_to_end.py",
-    "spark_jobs/test_seed_format.py",
-    "spark_jobs/test_schema_evolution.py",
-    "sql/test_gold_runner.py",
-    "sql/test_merge_conflicts.py",
+    "pipeline/test_pipeline_process.py",
+    "spark/test_standalone_cluster.py",
+    "lakehouse/test_erasure.py",
+    "spark_jobs/test_bronze_silver_jobs.py",
+    "pipeline/test_seed_format.py",
+    "lakehouse/test_schema_evolution.py",
+    "gold/test_sql_runner.py",
+    "gold/test_merge_conflicts.py",
     "bench/test_throughput.py",
     "bench/test_warm.py",
 )

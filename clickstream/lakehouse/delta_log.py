@@ -1,8 +1,8 @@
 """The one reader of Delta logs and streaming checkpoints: which tables have committed, which
 batches a table holds, which raw files bronze's committed batches read, when each batch of a query
 was planned and committed, what a Delta-source batch consumed. Nothing else opens ``_delta_log/``
-or a checkpoint's ``offsets/``, ``commits/`` and ``sources/``; ``tests/core/test_batch_commits.py``
-and ``tests/bench/test_progress.py`` pin the layouts it relies on (Delta 4.4, Spark 4.2).
+or a checkpoint's ``offsets/``, ``commits/`` and ``sources/``; ``tests/lakehouse/test_delta_log_commits.py``
+and ``tests/lakehouse/test_delta_log_checkpoints.py`` pin the layouts it relies on (Delta 4.4, Spark 4.2).
 
 Input: a Delta table folder and a writer id (a streaming query's id). Output: the last batch that
 writer committed (``last_batch``), or every batch with its table version (``tagged_commits``).

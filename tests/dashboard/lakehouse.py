@@ -1,7 +1,7 @@
 """A small fixture lakehouse for the dashboard tests, written with deltalake (no JVM), and its oracle.
 
 The gold tables have the schemas Spark gives the shipped models (``GOLD_SCHEMAS``; that they match
-is checked against Spark-written tables in ``tests/sql/test_gold_runner.py``). Rows span 90 minutes
+is checked against Spark-written tables in ``tests/gold/test_sql_runner.py``). Rows span 90 minutes
 before ``END``, so the dashboard's last hour leaves the first 30 out. ``expected_figures`` computes
 what the dashboard must show in plain Python, from the same rows, without pandas.
 """

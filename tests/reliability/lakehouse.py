@@ -20,7 +20,7 @@ from clickstream.gold import sql_runner
 from clickstream.sql_models import load_project
 from clickstream.streaming.trigger import Trigger
 from tests.reliability.report import lost_and_repeated
-from tests.spark_jobs.backlog import drain
+from tests.support.backlog import drain
 
 
 def backfill(

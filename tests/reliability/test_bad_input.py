@@ -26,7 +26,7 @@ from clickstream.streaming.layer_streams import (
 )
 from clickstream.streaming.trigger import Trigger
 from tests.reliability import report
-from tests.spark_jobs.backlog import generate_backlog, recent_hour
+from tests.support.backlog import generate_backlog, recent_hour
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

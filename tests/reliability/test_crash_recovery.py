@@ -21,8 +21,8 @@ from clickstream.lakehouse import delta_log, maintenance
 from tests.reliability import report
 from tests.reliability.fleet import Fleet, land_history
 from tests.reliability.lakehouse import check_tables, drain_everything
-from tests.sql import oracle
-from tests.sql.gold_check import assert_gold_equals_oracle, committed_watermark
+from tests.support import oracle
+from tests.support.gold_check import assert_gold_equals_oracle, committed_watermark
 
 # The queries of each Spark job whose batches with rows open its kill window: for gold the two
 # models that read every silver event. revenue_by_product_5m reads purchases only (its scan skips

@@ -18,7 +18,7 @@ from clickstream.lakehouse.delta_log import file_source_batches
 from tests.reliability import report
 from tests.reliability.fleet import CLICKSTREAM
 from tests.reliability.lakehouse import backfill, drain_everything
-from tests.spark_jobs.backlog import recent_hour
+from tests.support.backlog import recent_hour
 
 HOURS = 3
 FILES_PER_BATCH = 100

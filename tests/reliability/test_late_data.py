@@ -16,9 +16,9 @@ from clickstream.gold import sql_runner
 from clickstream.sql_models import load_project
 from tests.reliability import report
 from tests.reliability.lakehouse import backfill, drain_everything
-from tests.spark_jobs.backlog import recent_hour
-from tests.sql import oracle
-from tests.sql.gold_check import assert_gold_equals_oracle, committed_watermark, rows_by
+from tests.support import oracle
+from tests.support.backlog import recent_hour
+from tests.support.gold_check import assert_gold_equals_oracle, committed_watermark, rows_by
 
 LATE_EVENTS = 12
 # Models that read silver directly; funnel_summary_10m reads session_funnel, which gets nothing new.

@@ -19,7 +19,7 @@ from clickstream.generator.ledger import load_ledger
 from clickstream.lakehouse.delta_log import delta_tables
 from clickstream.lakehouse.maintenance import archive_raw_files
 from clickstream.pipeline.reconcile import reconcile, summarize
-from tests.spark_jobs.backlog import generate_backlog, recent_hour
+from tests.support.backlog import generate_backlog, recent_hour
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sql import oracle
+from tests.support import oracle
 
 THRESHOLD = 50
 GAP = timedelta(minutes=10)

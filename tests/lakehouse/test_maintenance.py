@@ -11,7 +11,7 @@ from clickstream.core import metrics_store
 from clickstream.core.config import resolve_paths
 from clickstream.lakehouse.delta_log import committed_raw_files, delta_tables
 from clickstream.lakehouse.maintenance import archive_raw_files, maintain_table
-from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
+from tests.support.backlog import drain, generate_backlog, recent_hour
 
 
 def test_optimize_and_vacuum_keep_every_row_in_fewer_files(spark, lake):

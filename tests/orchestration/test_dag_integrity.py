@@ -11,7 +11,7 @@ import pytest
 
 from clickstream.core import config
 from clickstream.spark.submit import job_application
-from tests.dags.conftest import DAGS_FOLDER
+from tests.orchestration.conftest import DAGS_FOLDER
 
 EXPECTED_DAGS = {
     "clickstream_streaming",

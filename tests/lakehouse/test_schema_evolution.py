@@ -8,7 +8,7 @@ import json
 
 from clickstream.transforms.bronze_transform import BRONZE_PARTITION_COLUMN
 from clickstream.transforms.silver_transform import SILVER_COLUMNS, SILVER_PARTITION_COLUMN
-from tests.spark_jobs.backlog import drain, recent_hour
+from tests.support.backlog import drain, recent_hour
 
 OLD_SILVER_COLUMNS = [
     (name, kind, False if name == "session_id" else nullable)

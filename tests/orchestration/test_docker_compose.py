@@ -34,11 +34,11 @@ from dotenv import dotenv_values
 from clickstream.cli import parse_arguments
 from clickstream.spark.submit import spark_home
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 DOCKERFILE = REPO / "Dockerfile"
-SCHEMA = Path(__file__).with_name("data") / "compose-spec.json"
+SCHEMA = REPO / "tests" / "data" / "compose-spec.json"
 VENV_BIN = Path(sys.executable).parent  # the image puts its venv's bin first on PATH too
 
 # $$, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $VAR; a bare $ is invalid.

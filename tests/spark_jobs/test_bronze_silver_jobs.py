@@ -10,7 +10,7 @@ from deltalake import DeltaTable
 
 from clickstream.generator.ledger import FIELD_ERROR_KINDS, load_ledger
 from clickstream.transforms.validation import FIELD_ERROR_CODES
-from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
+from tests.support.backlog import drain, generate_backlog, recent_hour
 
 # The quarantine reason each malformed kind of the generator must be filed under.
 REASON_OF_KIND = {

@@ -1,7 +1,7 @@
 """``clickstream inspect tables`` on fixture Delta tables written with deltalake (no JVM).
 
 Expected figures come from the files on disk and the commits' own JSON in ``_delta_log``; the
-Spark-written lakehouse is inspected in ``tests/sql/test_gold_runner.py``.
+Spark-written lakehouse is inspected in ``tests/gold/test_sql_runner.py``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from clickstream.generator.ledger import load_ledger
 from clickstream.orchestration.local_airflow import airflow_env
 from clickstream.sql_models import load_project
 from clickstream.streaming.checkpoint_lock import CheckpointLock
-from tests.spark_jobs.backlog import generate_backlog, recent_hour
+from tests.support.backlog import generate_backlog, recent_hour
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAG_ID = "clickstream_incremental"

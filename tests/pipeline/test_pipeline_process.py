@@ -12,7 +12,7 @@ from pathlib import Path
 
 from clickstream.generator.ledger import load_ledger
 from clickstream.spark.submit import job_application
-from tests.spark_jobs.backlog import generate_backlog, recent_hour
+from tests.support.backlog import generate_backlog, recent_hour
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
 REPO = Path(__file__).resolve().parents[2]

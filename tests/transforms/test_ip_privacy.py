@@ -14,7 +14,7 @@ from clickstream import cli
 from clickstream.core.errors import ClickstreamError
 from clickstream.transforms.ip_privacy import IpPrivacy, check
 from clickstream.transforms.silver_transform import to_silver
-from tests.spark_jobs.test_silver_transform import purchase, validated
+from tests.transforms.test_silver_transform import purchase, validated
 
 ADDRESSES = ["203.0.113.77", "2001:db8:85a3::8a2e:370:7334", "::1", "999.1.1.1", None]
 KEY = b"k3y-0f-the-t3st-that-is-long-enough"

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.dags.conftest import DAGS_FOLDER
+from tests.orchestration.conftest import DAGS_FOLDER
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 SENTINEL = "sentinel-3f9a-do-not-leak"

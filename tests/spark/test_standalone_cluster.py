@@ -35,7 +35,7 @@ from clickstream.generator.ledger import load_ledger
 from clickstream.spark.submit import spark_home
 from clickstream.sql_models import load_project
 from tests.conftest import CHILD_JVM_OPTIONS
-from tests.spark_jobs.backlog import FAULT_FLAGS, recent_hour
+from tests.support.backlog import FAULT_FLAGS, recent_hour
 
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
 JOBS = {"bronze": "clickstream-bronze", "silver": "clickstream-silver", "gold": "clickstream-gold"}

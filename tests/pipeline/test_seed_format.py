@@ -11,7 +11,7 @@ import random
 from faker import Faker
 
 from clickstream.sql_models import load_project
-from tests.spark_jobs.backlog import drain, recent_hour
+from tests.support.backlog import drain, recent_hour
 
 # The seed's three examples (its "data flow" section), each given the event_id the contract needs.
 SEED_EXAMPLES = [

@@ -19,9 +19,9 @@ from clickstream.generator.ledger import load_ledger
 from clickstream.gold import model_checks, sql_runner
 from clickstream.sql_models import load_project
 from clickstream.streaming.trigger import Trigger
-from tests.spark_jobs.backlog import drain, generate_backlog, recent_hour
-from tests.sql import oracle
-from tests.sql.gold_check import GAP, THRESHOLD, rows_by
+from tests.support import oracle
+from tests.support.backlog import drain, generate_backlog, recent_hour
+from tests.support.gold_check import GAP, THRESHOLD, rows_by
 
 
 def run_models(spark, project, paths, names) -> dict[str, datetime]:

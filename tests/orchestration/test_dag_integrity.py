@@ -12,6 +12,7 @@ import pytest
 from clickstream.core import config
 from clickstream.spark.submit import job_application
 from tests.orchestration.conftest import DAGS_FOLDER
+from tests.support import models
 
 EXPECTED_DAGS = {
     "clickstream_streaming",
@@ -97,9 +98,9 @@ GOOD_AND_BAD_FORM_VALUES = [
     ("clickstream_streaming", "bot_rate", 0.01, 1.5),
     ("clickstream_streaming", "malformed_rate", 0.001, -0.1),
     ("clickstream_streaming", "trigger_interval_seconds", 5, 0),
-    ("clickstream_streaming", "gold_models", ["bot_anomalies"], ["no_such_model"]),
-    ("clickstream_streaming", "gold_models", ["bot_anomalies"], []),
-    ("gold_full_refresh", "models", ["session_funnel"], ["no_such_model"]),
+    ("clickstream_streaming", "gold_models", [models.APPEND_READING_SILVER], ["no_such_model"]),
+    ("clickstream_streaming", "gold_models", [models.APPEND_READING_SILVER], []),
+    ("gold_full_refresh", "models", [models.ALL[-1]], ["no_such_model"]),
     ("lakehouse_maintenance", "metrics_days", 30, 0),
 ]
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support import models
+
 # One xdist worker runs these tests one after the other (``make test`` runs two workers): each
 # starts Airflow standalone, whose scheduler and triggerer log servers have fixed ports.
 pytestmark = pytest.mark.xdist_group("airflow_standalone")
@@ -132,12 +134,16 @@ def test_marking_a_run_failed_stops_every_job_and_leaves_no_process(tmp_path):
         wait("login", lambda: api.login(password))
         wait("DAG", lambda: api.request("GET", f"/api/v2/dags/{dag}")[0] == 200)
         api.call("PATCH", f"/api/v2/dags/{dag}", {"is_paused": False})
-        conf = {"duration_minutes": 0, "events_per_second": 20, "gold_models": ["bot_anomalies"]}
+        conf = {
+            "duration_minutes": 0,
+            "events_per_second": 20,
+            "gold_models": [models.APPEND_READING_SILVER],
+        }
         run = api.call("POST", f"/api/v2/dags/{dag}/dagRuns", {"logical_date": None, "conf": conf})
         run_path = f"/api/v2/dags/{dag}/dagRuns/{run['dag_run_id']}"
 
         # Streaming for real: every Spark job holds its checkpoint locks, files are landing.
-        expected_locks = {"bronze", "silver", "quarantine", "gold/bot_anomalies"}
+        expected_locks = {"bronze", "silver", "quarantine", f"gold/{models.APPEND_READING_SILVER}"}
         wait(
             "jobs holding their checkpoints", lambda: set(busy_checkpoints(lake)) >= expected_locks
         )

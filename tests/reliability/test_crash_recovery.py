@@ -21,7 +21,7 @@ from clickstream.lakehouse import delta_log, maintenance
 from tests.reliability import report
 from tests.reliability.fleet import Fleet, land_history
 from tests.reliability.lakehouse import check_tables, drain_everything
-from tests.support import oracle
+from tests.support import models, oracle
 from tests.support.gold_check import assert_gold_equals_oracle, committed_watermark
 
 # The queries of each Spark job whose batches with rows open its kill window: for gold the two
@@ -117,8 +117,7 @@ def test_kill_9_anything_at_any_time_loses_and_repeats_nothing(
 
     events = oracle.load_valid_events(lake.raw, ledger.valid_event_ids)
     watermarks = {
-        model: committed_watermark(lake.checkpoint(f"gold/{model}"))
-        for model in ("bot_anomalies", "session_funnel", "funnel_summary_10m")
+        model: committed_watermark(lake.checkpoint(f"gold/{model}")) for model in models.APPEND
     }
     checked = assert_gold_equals_oracle(spark, lake, events, watermarks)
-    assert checked["revenue_by_product_5m"] > 0 and checked["bot_anomalies"] > 0
+    assert checked[models.UPSERT] > 0 and checked[models.APPEND_READING_SILVER] > 0

@@ -18,6 +18,7 @@ from clickstream.lakehouse.delta_log import file_source_batches
 from tests.reliability import report
 from tests.reliability.fleet import CLICKSTREAM
 from tests.reliability.lakehouse import backfill, drain_everything
+from tests.support import models
 from tests.support.backlog import recent_hour
 
 HOURS = 3
@@ -90,8 +91,7 @@ def test_hours_of_backlog_are_caught_up_in_bounded_batches_like_live(
         "quarantine": (down.quarantine, live.quarantine),
         **{
             f"gold {model}": (down.gold_table(model), live.gold_table(model))
-            for model in ("bot_anomalies", "revenue_by_product_5m", "session_funnel",
-                          "funnel_summary_10m")
+            for model in models.ALL
         },
     }  # fmt: skip
     differences = {}

@@ -16,13 +16,13 @@ from clickstream.gold import sql_runner
 from clickstream.sql_models import load_project
 from tests.reliability import report
 from tests.reliability.lakehouse import backfill, drain_everything
-from tests.support import oracle
+from tests.support import models, oracle
 from tests.support.backlog import recent_hour
 from tests.support.gold_check import assert_gold_equals_oracle, committed_watermark, rows_by
 
 LATE_EVENTS = 12
-# Models that read silver directly; funnel_summary_10m reads session_funnel, which gets nothing new.
-SILVER_MODELS = ("bot_anomalies", "revenue_by_product_5m", "session_funnel")
+# Models that read silver directly; the models downstream of them get nothing new.
+SILVER_MODELS = models.READING_SILVER
 
 
 def late_purchases(latest, count: int) -> list[dict]:
@@ -78,7 +78,7 @@ def test_late_events_are_counted_kept_in_silver_and_refreshed_into_gold(
     assert {
         row.event_id for row in silver.where(silver.user_id.startswith("late-user-")).collect()
     } == late_ids
-    revenue = rows_by(spark, lake.gold_table("revenue_by_product_5m"), "window_start", "product_id")
+    revenue = rows_by(spark, lake.gold_table(models.UPSERT), "window_start", "product_id")
     assert not {product for _, product in revenue if product.startswith("late-product-")}
 
     sql_runner.full_refresh(
@@ -87,11 +87,10 @@ def test_late_events_are_counted_kept_in_silver_and_refreshed_into_gold(
 
     events = oracle.load_valid_events(lake.raw, ledger.valid_event_ids | late_ids)
     watermarks = {
-        model: committed_watermark(lake.checkpoint(f"gold/{model}"))
-        for model in ("bot_anomalies", "session_funnel", "funnel_summary_10m")
+        model: committed_watermark(lake.checkpoint(f"gold/{model}")) for model in models.APPEND
     }
     assert_gold_equals_oracle(spark, lake, events, watermarks)
-    revenue = rows_by(spark, lake.gold_table("revenue_by_product_5m"), "window_start", "product_id")
+    revenue = rows_by(spark, lake.gold_table(models.UPSERT), "window_start", "product_id")
     assert (
         len({product for _, product in revenue if product.startswith("late-product-")})
         == LATE_EVENTS

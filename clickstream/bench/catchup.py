@@ -5,7 +5,7 @@ fresh lakehouse reading that folder:
 
 - bronze: ``clickstream submit bronze --trigger available-now``; events/s from the query's first
   batch start (its metrics record) to its last commit (``commits/<id>`` of its checkpoint);
-- pipeline: ``clickstream pipeline run --available-now`` (bronze, silver and quarantine, then every
+- pipeline: ``clickstream pipeline run --trigger available-now`` (bronze, silver and quarantine, then every
   gold model, in one Spark application); wall seconds from the first query's first batch to the
   last commit of any query, and of the whole process (JVM start and final table counts included).
 
@@ -100,7 +100,7 @@ def pipeline_window(paths: LakehousePaths) -> tuple[float, dict[str, dict]]:
 
 def run_pipeline(backlog: Path, work: Path, events: int) -> dict:
     paths = lakehouse(work / "pipeline", raw=backlog)
-    args = ["pipeline", "run", *path_flags(paths), "--available-now"]
+    args = ["pipeline", "run", *path_flags(paths), "--trigger", "available-now"]
     with ResourceSampler() as sampler:
         process_seconds = run(args, work / "pipeline.log")
     seconds, stages = pipeline_window(paths)

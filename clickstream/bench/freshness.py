@@ -168,7 +168,14 @@ def run_freshness(
                 timeout=900,  # a JVM and seven queries: minutes on a busy 2-core machine
                 what="the pipeline's queries to start",
             )
-            generator = ["generate", *flags, "--rate", str(rate), "--interval", str(FILE_SECONDS)]
+            generator = [
+                "generate",
+                *flags,
+                "--rate",
+                str(rate),
+                "--seconds-per-file",
+                str(FILE_SECONDS),
+            ]
             run([*generator, "--duration", str(minutes * 60)], work / "generator.log")
             _drain(paths)
         finally:

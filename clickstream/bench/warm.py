@@ -3,7 +3,7 @@ one Spark application.
 
 Input: a backlog folder (``commands.write_backlog``), a work folder and a number of runs. Output, for
 each run (into a fresh lakehouse under the work folder, through this process's one Spark session,
-exactly what ``clickstream pipeline run --available-now`` does): the catch-up seconds measured as
+exactly what ``clickstream pipeline run --trigger available-now`` does): the catch-up seconds measured as
 ``clickstream bench --parts pipeline`` measures them (first batch start to last commit,
 ``catchup.pipeline_window``), each query's window, the run's wall seconds and the CPU seconds of
 the JVM during it. The first run pays for class loading, code generation and the JIT compiler of

@@ -33,7 +33,7 @@ FIELD_ERROR_KINDS_HELP = (
 def add_generate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Flags of ``clickstream generate``."""
     parser.description = (
-        "Land synthetic clickstream events as JSON-lines files, one every --interval seconds, "
+        "Land synthetic clickstream events as JSON-lines files, one every --seconds-per-file seconds, "
         "each with a ground-truth ledger in <out>/_ledger/. Real time by default (--rate events/s "
         "until --duration, --count or SIGTERM/SIGINT); backfill with --start and --end (or "
         "--duration): simulated history, as fast as the machine allows."
@@ -44,7 +44,8 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         "--rate", type=float, metavar="PER_S", default=200.0, help="events per second (default 200)"
     )
     run.add_argument(
-        "--interval",
+        "--seconds-per-file",
+        dest="interval",
         type=float,
         default=10.0,
         metavar="SECONDS",
@@ -243,9 +244,14 @@ def inspect_group_handler(args: argparse.Namespace) -> int:
 
 
 def add_inspect_child(
-    children: argparse._SubParsersAction, name: str, handler: object, help_text: str
+    children: argparse._SubParsersAction,
+    name: str,
+    handler: object,
+    help_text: str,
+    paths: tuple[str, ...] | None = None,
 ) -> argparse.ArgumentParser:
-    """One ``inspect`` child with the shared path flags.
+    """One ``inspect`` child with ``--data-dir`` and the path flags it uses (``paths``: names of
+    ``config.PATH_SETTINGS``; default: all of them).
 
     Its unset flags are left out of the namespace (``argument_default=SUPPRESS``), so path flags
     given before the child's name (``inspect --data-dir X raw``) are not reset by its defaults.
@@ -257,7 +263,7 @@ def add_inspect_child(
         formatter_class=RichHelpFormatter,
         argument_default=argparse.SUPPRESS,
     )
-    config.add_path_arguments(child)
+    config.add_path_arguments(child, only=paths)
     child.set_defaults(handler=handler)
     return child
 
@@ -269,6 +275,7 @@ def add_inspect_raw(children: argparse._SubParsersAction) -> argparse.ArgumentPa
         "raw",
         run_inspect_raw,
         "validate raw files line by line against the event schema; compare with their ledger",
+        paths=("raw",),
     )
     child.add_argument(
         "path", nargs="?", default=None, metavar="PATH", help="folder or file (default: raw folder)"

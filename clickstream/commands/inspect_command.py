@@ -3,7 +3,7 @@
 Input: the parsed arguments (lakehouse path flags, ``TABLE ...``, ``--history``, ``--as-of``,
 ``--sample``, ``--json``). Output: rich tables on stdout (with silver's field errors by code), or
 one JSON document with ``--json``;
-exit code 0 (a table that does not exist, or a version it lacks, is an error: exit 2).
+exit code 0 (a table that does not exist, or a version it lacks, is an error: exit 3).
 """
 
 from __future__ import annotations

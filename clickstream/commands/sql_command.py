@@ -3,38 +3,21 @@
 Input: parsed arguments: ``--project-dir`` (else ``$CLICKSTREAM_SQL_DIR``, else ``<repo>/sql``),
 ``--vars`` (JSON or YAML mapping), model names, the lakehouse path flags. Output on stdout: a table
 of the models, their compiled SQL, ``N models OK``, or their lineage as a tree; exit code 0. A
-broken project raises ``ModelError``, which the CLI prints as one line with exit code 2.
+broken project raises ``ModelError``, which the CLI prints as one line with exit code 3.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
 
-import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from clickstream.core import config as lakehouse
-from clickstream.core.errors import ClickstreamError
-from clickstream.sql_models.project import Model, Project, load_project
-
-
-def parse_vars(text: str | None) -> dict[str, Any]:
-    """``--vars`` as a mapping: JSON or YAML, e.g. ``'{"bot_events_per_minute": 80}'``."""
-    if not text:
-        return {}
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ClickstreamError(
-            f"--vars is not JSON or YAML: {str(error).splitlines()[0]}"
-        ) from None
-    if not isinstance(value, dict):
-        raise ClickstreamError(f"--vars must be a mapping like '{{\"name\": 1}}', got {text!r}")
-    return value
+from clickstream.sql_models.project import Model, Project, load_project, parse_vars
 
 
 def load(args: argparse.Namespace) -> Project:
@@ -52,9 +35,29 @@ def _watermark(model: Model) -> str:
     return f"{model.config.watermark_column} - {model.config.watermark_delay}"
 
 
+def model_summary(model: Model) -> dict:
+    """One model as ``sql list --json`` shows it."""
+    return {
+        "model": model.name,
+        "materialized": model.config.materialized,
+        "watermark": {
+            "column": model.config.watermark_column,
+            "delay": model.config.watermark_delay,
+        },
+        "unique_key": list(model.config.unique_key),
+        "depends_on": list(model.depends_on),
+        "tests": len(model.tests),
+    }
+
+
 def list_models(args: argparse.Namespace) -> int:
-    """A table of the models in dependency order."""
+    """A table of the models in dependency order, or with ``--json`` one JSON document
+    (``{"project": DIR, "models": [...]}``)."""
     project = load(args)
+    if getattr(args, "json", False):
+        models = [model_summary(model) for model in project.order()]
+        print(json.dumps({"project": str(project.root), "models": models}, indent=2))
+        return 0
     table = Table(title=f"{len(project.models)} models in {project.root}", title_justify="left")
     table.add_column("model", no_wrap=True)
     table.add_column("materialized")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from clickstream.core.errors import ClickstreamError
 
 DATA_DIR_ENV = "CLICKSTREAM_DATA_DIR"
 DEFAULT_DATA_DIR = "./data"
@@ -89,8 +91,9 @@ def resolve_paths(
     return LakehousePaths(root=root, **resolved)
 
 
-def add_path_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--data-dir`` and one ``--<name>-dir`` flag per lakehouse path to ``parser``."""
+def add_path_arguments(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
+    """Add ``--data-dir`` and one ``--<name>-dir`` flag per lakehouse path to ``parser``; with
+    ``only`` (names of ``PATH_SETTINGS``), just those beside ``--data-dir``."""
     group = parser.add_argument_group("lakehouse paths")
     group.add_argument(
         "--data-dir",
@@ -99,6 +102,8 @@ def add_path_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"data root (env {DATA_DIR_ENV}, default {DEFAULT_DATA_DIR})",
     )
     for setting in PATH_SETTINGS:
+        if only is not None and setting.name not in only:
+            continue
         group.add_argument(
             setting.flag,
             dest=f"path_{setting.name}",
@@ -115,8 +120,8 @@ def paths_from_args(args: argparse.Namespace) -> LakehousePaths:
 
 def path_flags_given(args: argparse.Namespace) -> list[str]:
     """The path flags set on the command line, as absolute paths, to hand on to a child job."""
-    flags = [("--data-dir", args.path_root)]
-    flags += [(setting.flag, getattr(args, f"path_{setting.name}")) for setting in PATH_SETTINGS]
+    flags = [("--data-dir", getattr(args, "path_root", None))]
+    flags += [(s.flag, getattr(args, f"path_{s.name}", None)) for s in PATH_SETTINGS]
     return [part for flag, value in flags if value for part in (flag, str(Path(value).absolute()))]
 
 
@@ -138,13 +143,27 @@ class SparkSettings:
         defaults = cls()
         return cls(
             master=environ.get("CLICKSTREAM_SPARK_MASTER", defaults.master),
-            shuffle_partitions=int(
-                environ.get("CLICKSTREAM_SPARK_SHUFFLE_PARTITIONS", defaults.shuffle_partitions)
+            shuffle_partitions=positive_int(
+                environ, "CLICKSTREAM_SPARK_SHUFFLE_PARTITIONS", defaults.shuffle_partitions
             ),
             driver_memory=environ.get("CLICKSTREAM_SPARK_DRIVER_MEMORY", defaults.driver_memory),
             ui_enabled=environ.get("CLICKSTREAM_SPARK_UI", "0").lower() in {"1", "true", "yes"},
             java_options=environ.get("CLICKSTREAM_SPARK_JAVA_OPTIONS", defaults.java_options),
         )
+
+
+def positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    """``environ[name]`` as a whole number above 0, else ``default``; anything else is one line."""
+    text = environ.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ClickstreamError(f"{name}={text!r}: expected a whole number above 0")
+    return value
 
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]

@@ -96,8 +96,9 @@ def _check_share(name: str, value: float) -> None:
 
 def validate(settings: GeneratorSettings) -> None:
     """Raise ``ClickstreamError`` with a one-line message for any impossible setting."""
+    flags = {"interval": "seconds-per-file"}  # the flag of each setting, where the names differ
     for name in ("rate", "interval", "duration", "count", "users", "products", "bots"):
-        _check_positive(f"--{name}", getattr(settings, name))
+        _check_positive(f"--{flags.get(name, name)}", getattr(settings, name))
     funnel, faults = settings.funnel, settings.faults
     for name in ("cart_rate", "purchase_rate", "search_share", "bot_rate"):
         _check_share(f"--{name.replace('_', '-')}", getattr(funnel, name))

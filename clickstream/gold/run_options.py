@@ -10,14 +10,11 @@ sees everything its upstream wrote), all at once when running continuously.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import yaml
-
 from clickstream.core.config import LakehousePaths
-from clickstream.core.errors import ClickstreamError
+from clickstream.sql_models.project import parse_vars
 from clickstream.streaming.trigger import Trigger
 
 
@@ -40,32 +37,24 @@ def add_gold_arguments(parser: argparse.ArgumentParser) -> None:
         help="run only these models (default: every model in the project)",
     )
     parser.add_argument(
-        "--full-refresh",
-        action="store_true",
-        help="rebuild the selected models (and their downstream models) from scratch",
-    )
-    parser.add_argument(
         "--vars", help="override project vars, JSON or YAML: '{\"bot_events_per_minute\": 60}'"
     )
     parser.add_argument("--project-dir", help="the SQL project folder (default: <repo>/sql)")
 
 
-def parse_vars(text: str | None) -> dict | None:
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        value = yaml.safe_load(text)
-    if not isinstance(value, dict):
-        raise ClickstreamError(f"--vars must be a mapping, got {text!r}")
-    return value
+def add_full_refresh_argument(parser: argparse.ArgumentParser) -> None:
+    """``--full-refresh``, only on the commands that run models (not on ``sql test``, ``report``)."""
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the selected models (and their downstream models) from scratch",
+    )
 
 
 def gold_options_from_args(args: argparse.Namespace) -> GoldOptions:
     return GoldOptions(
         select=tuple(args.select),
-        full_refresh=args.full_refresh,
+        full_refresh=getattr(args, "full_refresh", False),
         vars=parse_vars(args.vars),
         project_dir=args.project_dir,
     )

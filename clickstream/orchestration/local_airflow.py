@@ -261,7 +261,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """``clickstream airflow demo``: Airflow up, one streaming run, the tables, Airflow down."""
     from clickstream.spark.jars import required_jars
 
-    required_jars()  # one line and exit 2 before anything starts if setup was not run
+    required_jars()  # one line and exit 3 before anything starts if setup was not run
     paths = config.paths_from_args(args)
     env = airflow_env(paths, args.port)
     home = Path(env["AIRFLOW_HOME"])

@@ -2,7 +2,7 @@
 
 Input: the lakehouse paths, a trigger and the job options. Output: bronze, silver, quarantine and
 the gold models kept up to date until Ctrl-C / SIGTERM (processing-time), or drained once layer by
-layer and then exit (``--available-now``); then a summary of what the tables hold.
+layer and then exit (``--trigger available-now``); then a summary of what the tables hold.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from clickstream.core import config
 from clickstream.gold.run_options import (
     GoldOptions,
+    add_full_refresh_argument,
     add_gold_arguments,
     gold_checkpoints,
     gold_options_from_args,
@@ -32,26 +33,19 @@ from clickstream.streaming.layer_streams import (
     start_bronze,
     start_silver,
 )
-from clickstream.streaming.trigger import DEFAULT_INTERVAL, Trigger
+from clickstream.streaming.trigger import Trigger, add_trigger_arguments, trigger_from_args
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="drain every layer once, in order, then exit (default: run until Ctrl-C/SIGTERM)",
-    )
-    parser.add_argument(
-        "--interval",
-        default=DEFAULT_INTERVAL,
-        help=f"trigger interval when running continuously (default: {DEFAULT_INTERVAL!r})",
-    )
+    """The flags of ``clickstream pipeline run`` and of the pipeline Spark job: the same ones."""
+    add_trigger_arguments(parser)
     add_bronze_arguments(parser)
     add_silver_arguments(parser)
     add_gold_arguments(parser)
+    add_full_refresh_argument(parser)
 
 
 def run_pipeline(
@@ -105,4 +99,4 @@ def run_from_args(args: argparse.Namespace, trigger: Trigger) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """CLI handler of ``clickstream pipeline run``."""
-    return run_from_args(args, Trigger(available_now=args.available_now, interval=args.interval))
+    return run_from_args(args, trigger_from_args(args))

@@ -1,9 +1,10 @@
 """Bronze streaming job: raw JSON-lines files -> the bronze Delta table, exactly once.
 
-Run it (``clickstream submit-args`` prints ``--master``, ``--jars`` and the shared ``--conf``)::
+Run it (``clickstream submit`` adds ``--master``, ``--jars`` and the shared ``--conf``; ``--print``
+shows the spark-submit command instead of running it)::
 
-    PYSPARK_PYTHON=.venv/bin/python .venv/bin/spark-submit $(.venv/bin/clickstream submit-args) \\
-        clickstream/spark_jobs/bronze_job.py --trigger available-now
+    .venv/bin/clickstream submit bronze --trigger available-now
+    .venv/bin/clickstream submit bronze --print
 
 In: ``<data>/raw/events/*.json``. Out: ``<data>/bronze/events``, one row per raw line:
 ``raw_line`` as it arrived, ``source_file``, ``source_modified_at``, ``ingestion_timestamp``,
@@ -28,8 +29,8 @@ from clickstream.streaming.layer_streams import (
 from clickstream.streaming.trigger import add_trigger_arguments, trigger_from_args
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
     add_trigger_arguments(parser)
     add_bronze_arguments(parser)

@@ -20,6 +20,7 @@ import sys
 from clickstream.core import config
 from clickstream.core.errors import run_entry_point
 from clickstream.gold.run_options import (
+    add_full_refresh_argument,
     add_gold_arguments,
     gold_checkpoints,
     gold_options_from_args,
@@ -29,11 +30,12 @@ from clickstream.streaming.job_runner import run_streaming_job
 from clickstream.streaming.trigger import add_trigger_arguments, trigger_from_args
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
     add_trigger_arguments(parser)
     add_gold_arguments(parser)
+    add_full_refresh_argument(parser)
     return parser.parse_args(argv)
 
 

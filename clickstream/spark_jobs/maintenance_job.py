@@ -20,8 +20,8 @@ from clickstream.lakehouse.maintenance import archive_raw_files, folder_size, ma
 from clickstream.spark.session import build_spark_session
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
     parser.add_argument(
         "--metrics-days",

@@ -19,19 +19,14 @@ import sys
 
 from clickstream.core import config
 from clickstream.core.errors import run_entry_point
-from clickstream.gold.run_options import add_gold_arguments
-from clickstream.pipeline.pipeline_run import run_from_args
-from clickstream.streaming.layer_streams import add_bronze_arguments, add_silver_arguments
-from clickstream.streaming.trigger import add_trigger_arguments, trigger_from_args
+from clickstream.pipeline.pipeline_run import add_arguments, run_from_args
+from clickstream.streaming.trigger import trigger_from_args
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
-    add_trigger_arguments(parser)
-    add_bronze_arguments(parser)
-    add_silver_arguments(parser)
-    add_gold_arguments(parser)
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 

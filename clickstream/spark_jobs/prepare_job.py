@@ -17,10 +17,14 @@ from clickstream.lakehouse.table_setup import prepare_lakehouse
 from clickstream.spark.session import build_spark_session
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
-    paths = config.paths_from_args(parser.parse_args(argv))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    paths = config.paths_from_args(parse_args(argv))
     configure_logging()
     spark = build_spark_session("clickstream-prepare")
     try:

@@ -23,11 +23,15 @@ from clickstream.pipeline.reconcile import print_reconciliation, print_summary, 
 from clickstream.spark.session import build_spark_session
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
-    add_gold_arguments(parser)
-    args = parser.parse_args(argv)
+    add_gold_arguments(parser)  # no --full-refresh: the report reads the tables, never rebuilds
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     paths = config.paths_from_args(args)
     project, models = load_selected(gold_options_from_args(args))
     configure_logging()

@@ -1,9 +1,10 @@
 """Silver streaming job: bronze -> silver (valid, typed, deduplicated) and quarantine (rejected).
 
-Run it (``clickstream submit-args`` prints ``--master``, ``--jars`` and the shared ``--conf``)::
+Run it (``clickstream submit`` adds ``--master``, ``--jars`` and the shared ``--conf``; ``--print``
+shows the spark-submit command instead of running it)::
 
-    PYSPARK_PYTHON=.venv/bin/python .venv/bin/spark-submit $(.venv/bin/clickstream submit-args) \\
-        clickstream/spark_jobs/silver_job.py --trigger available-now
+    .venv/bin/clickstream submit silver --trigger available-now
+    .venv/bin/clickstream submit silver --print
 
 In: ``<data>/bronze/events``. Out: ``<data>/silver/events`` (one row per unique valid
 ``event_id``: ``event_time``, ``price`` decimal(12,2), ``quantity``, ``revenue``, ``event_hour``,
@@ -30,8 +31,8 @@ from clickstream.streaming.layer_streams import (
 from clickstream.streaming.trigger import add_trigger_arguments, trigger_from_args
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     config.add_path_arguments(parser)
     add_trigger_arguments(parser)
     add_silver_arguments(parser)

@@ -2,7 +2,7 @@
 
 Input: the file a problem is in (as shown to the user), a 1-based line and a plain message.
 Output: ``ModelError``, a ``ClickstreamError`` whose message is ``<file>:<line>: <message>``, so the
-CLI prints it as one line and exits 2.
+CLI prints it as one line and exits 3.
 """
 
 from __future__ import annotations

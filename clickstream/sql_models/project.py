@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from clickstream.core import config as lakehouse
 from clickstream.core.config import SQL_DIR_ENV as PROJECT_DIR_ENV
 from clickstream.core.config import sql_project_dir as project_dir
@@ -288,6 +290,24 @@ def _model_paths(root: Path, sources: Mapping[str, str]) -> list[Path]:
                 display_path(path, root), 1, f"no model {path.stem}.sql beside this file"
             )
     return paths
+
+
+def parse_vars(text: str | None) -> dict[str, Any] | None:
+    """``--vars`` as a mapping: JSON or YAML, e.g. ``'{"bot_events_per_minute": 80}'``."""
+    if not text:
+        return None
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        mark = getattr(error, "problem_mark", None)
+        where = f" at column {mark.column + 1}" if mark is not None else ""
+        raise ClickstreamError(
+            f"--vars {text!r} is neither JSON nor a YAML mapping: {problem}{where}"
+        ) from None
+    if not isinstance(value, dict):
+        raise ClickstreamError(f"--vars must be a mapping like '{{\"name\": 1}}', got {text!r}")
+    return value
 
 
 def load_project(root: Path | None = None, vars: dict | None = None) -> Project:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ def add_trigger_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--interval",
+        type=parse_interval,
         default=DEFAULT_INTERVAL,
         help=f"trigger interval for processing-time (default: {DEFAULT_INTERVAL!r})",
     )
@@ -47,6 +49,26 @@ def add_trigger_arguments(parser: argparse.ArgumentParser) -> None:
         help="processing-time: stop after the batch running at this time (ISO-8601, UTC if no "
         "offset; default: run until SIGTERM)",
     )
+
+
+# The processing-time intervals this product takes, all forms Spark's interval parser reads: a
+# whole number and a full unit name, singular or plural, a fraction for seconds only. Anything
+# else ('10 s', '2 secs', '1 min') is refused at parse time, before a JVM starts.
+INTERVAL = re.compile(
+    r"(?:\d+ +(?:millisecond|second|minute|hour)s?|\d+\.\d+ +seconds?)", re.IGNORECASE
+)
+
+
+def parse_interval(text: str) -> str:
+    """``--interval`` value -> the same text, checked: ``<number> <unit>``, the unit one of
+    millisecond(s), second(s), minute(s), hour(s) (``500 milliseconds``, ``2 seconds``, ``1 minute``)."""
+    value = text.strip()
+    if not INTERVAL.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not '<number> <unit>' with a unit of millisecond(s), second(s), "
+            "minute(s) or hour(s), e.g. '2 seconds'"
+        )
+    return value
 
 
 def parse_stop_at(text: str) -> datetime:

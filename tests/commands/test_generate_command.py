@@ -31,7 +31,7 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
     ("flags", "message"),
     [
         (["--rate", "-5"], "--rate must be greater than 0"),
-        (["--interval", "0"], "--interval must be greater than 0"),
+        (["--seconds-per-file", "0"], "--seconds-per-file must be greater than 0"),
         (["--start", "2026-11-25T10:00:00", "--end", "2026-11-25T09:00:00"], "is not after"),
         (["--end", "2026-11-25T09:00:00"], "--end needs --start"),
         (["--start", "2026-11-25T09:00:00"], "needs --end or --duration"),
@@ -44,17 +44,17 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
         (["--late-delay", "600", "120"], "--late-delay needs 0 <= MIN <= MAX"),
     ],
 )
-def test_bad_arguments_give_one_line_and_exit_2(tmp_path, capsys, flags, message):
-    assert cli.main(["generate", "--out", str(tmp_path / "raw"), *flags]) == 2
+def test_bad_arguments_give_one_line_and_exit_3(tmp_path, capsys, flags, message):
+    assert cli.main(["generate", "--out", str(tmp_path / "raw"), *flags]) == 3
     stderr = capsys.readouterr().err
     assert stderr.count("\n") == 1 and stderr.startswith("error: ")
     assert message in stderr
     assert not (tmp_path / "raw").exists()
 
 
-def test_an_unwritable_folder_gives_one_line_and_exit_2(tmp_path, capsys):
+def test_an_unwritable_folder_gives_one_line_and_exit_3(tmp_path, capsys):
     (tmp_path / "file").write_text("")
-    assert generate(tmp_path / "file" / "raw") == 2
+    assert generate(tmp_path / "file" / "raw") == 3
     stderr = capsys.readouterr().err
     assert stderr.startswith("error: cannot write to") and stderr.count("\n") == 1
 
@@ -67,7 +67,7 @@ def test_the_console_script_reports_bad_arguments_without_a_traceback(tmp_path):
         timeout=60,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert result.stderr == "error: --rate must be greater than 0, got -1.0\n"
 
 
@@ -130,7 +130,7 @@ def test_inspect_raw_defaults_to_the_raw_folder_and_reads_one_file(tmp_path, cap
 
 
 def test_inspect_raw_of_a_missing_folder_is_a_one_line_error(tmp_path, capsys):
-    assert cli.main(["inspect", "raw", str(tmp_path / "nowhere")]) == 2
+    assert cli.main(["inspect", "raw", str(tmp_path / "nowhere")]) == 3
     assert capsys.readouterr().err.startswith("error: ")
 
 

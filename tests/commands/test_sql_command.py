@@ -64,24 +64,24 @@ def test_compile_takes_vars_and_prints_tests(capsys):
 
 def test_compile_of_an_unknown_model_is_a_one_line_error(capsys):
     code, out, err = run(capsys, "compile", "nope")
-    assert (code, out) == (2, "")
+    assert (code, out) == (3, "")
     assert err.startswith("error: unknown model 'nope'") and err.count("\n") == 1
 
 
 def test_bad_vars_are_a_one_line_error(capsys):
     code, _, err = run(capsys, "validate", "--vars", "[1, 2]")
-    assert code == 2 and err.startswith("error: --vars must be a mapping")
+    assert code == 3 and err.startswith("error: --vars must be a mapping")
 
 
 def test_validate_ok(capsys):
     assert run(capsys, "validate") == (0, "4 models OK\n", "")
 
 
-def test_validate_a_broken_project_exits_2_with_one_line(capsys, project_dir):
+def test_validate_a_broken_project_exits_3_with_one_line(capsys, project_dir):
     path = project_dir / "gold" / "session_funnel.sql"
     path.write_text(path.read_text().replace("{{ ref('silver_events') }}", "{{ ref('silver') }}"))
     code, out, err = run(capsys, "validate", "--project-dir", str(project_dir))
-    assert (code, out) == (2, "")
+    assert (code, out) == (3, "")
     assert err.startswith("error: sql/gold/session_funnel.sql:")
     assert "unknown ref 'silver'" in err
     assert err.count("\n") == 1
@@ -91,7 +91,7 @@ def test_validate_reads_the_project_dir_from_the_environment(capsys, project_dir
     (project_dir / "gold" / "bot_anomalies.sql").write_text("drop table silver_events\n")
     monkeypatch.setenv("CLICKSTREAM_SQL_DIR", str(project_dir))
     code, _, err = run(capsys, "validate")
-    assert code == 2 and "sql/gold/bot_anomalies.sql:1: DDL statement 'drop table'" in err
+    assert code == 3 and "sql/gold/bot_anomalies.sql:1: DDL statement 'drop table'" in err
 
 
 def test_lineage_is_a_tree_from_the_source(capsys, tmp_path):

@@ -87,7 +87,7 @@ def test_real_time_names_files_by_wall_clock_with_suffixes(tmp_path):
 
 def test_real_time_count_lands_exactly_that_many_events(tmp_path):
     began = time.monotonic()
-    flags = ["--rate", "2000", "--interval", "0.25", "--count", "700", "--seed", "3"]
+    flags = ["--rate", "2000", "--seconds-per-file", "0.25", "--count", "700", "--seed", "3"]
     code = cli.main(["generate", "--out", str(tmp_path), *flags])
     assert code == 0
     assert load_ledger(tmp_path).unique_valid_events == 700
@@ -97,7 +97,7 @@ def test_real_time_count_lands_exactly_that_many_events(tmp_path):
 def test_sigterm_flushes_the_current_file_and_exits_0(tmp_path):
     command = [str(CONSOLE_SCRIPT), "generate", "--out", str(tmp_path), "--rate", "400"]
     process = subprocess.Popen(
-        [*command, "--interval", "2", "--seed", "4"],
+        [*command, "--seconds-per-file", "2", "--seed", "4"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

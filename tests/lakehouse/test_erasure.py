@@ -51,7 +51,7 @@ def all_hold(spark, lake) -> list[str]:
 def test_a_user_is_erased_everywhere_and_the_pipeline_carries_on(spark, lake):
     generate_backlog(lake, recent_hour(3), minutes=6, seed=47, rate=20)
     generate_backlog(lake, recent_hour(2), minutes=1, seed=48, rate=20)  # closes the sessions
-    clickstream(lake, "pipeline", "run", "--available-now")
+    clickstream(lake, "pipeline", "run", "--trigger", "available-now")
     assert archive_raw_files(lake) > 0
     generate_backlog(lake, recent_hour(1), minutes=1, seed=49, rate=20)  # landed, not read yet
     assert list(lake.raw.glob("*.json")) and list(lake.archive.rglob("*.json"))
@@ -105,7 +105,7 @@ def test_a_user_is_erased_everywhere_and_the_pipeline_carries_on(spark, lake):
 
     # The landed files (the user's lines gone from them too) go through every layer; the streams
     # skip the DELETE commits. Every identity then holds against the adjusted ledger.
-    clickstream(lake, "pipeline", "run", "--available-now")
+    clickstream(lake, "pipeline", "run", "--trigger", "available-now")
     assert all_hold(spark, lake) == []
     for name, path in delta_tables(lake).items():
         rows = users_rows(spark, path, user)

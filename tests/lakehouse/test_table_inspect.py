@@ -87,10 +87,10 @@ def test_time_travel_by_version_and_by_time(capsys, lake):
     _, by_time = inspect(capsys, lake, "silver", "--as-of", first, "--json")
     assert (by_time["tables"][0]["rows"], by_time["tables"][0]["version"]) == (3, 0)
     code, message = inspect(capsys, lake, "silver", "--as-of", "2020-01-01T00:00:00")
-    assert code == 2
+    assert code == 3
     assert "no version as of 2020-01-01" in message
     code, message = inspect(capsys, lake, "silver", "--as-of", "7")
-    assert code == 2
+    assert code == 3
     assert "no version as of 7" in message
 
 
@@ -104,7 +104,7 @@ def test_history_newest_first(capsys, lake):
     _, text = inspect(capsys, lake, "--history", "bot_anomalies")  # gold. prefix optional
     assert "history of gold.bot_anomalies" in text
     code, message = inspect(capsys, lake, "--history", "silver", "--as-of", "0")
-    assert (code, "--history TABLE lists every version" in message) == (2, True)
+    assert (code, "--history TABLE lists every version" in message) == (3, True)
 
 
 def test_terminal_tables_and_errors(capsys, lake, tmp_path):
@@ -113,7 +113,7 @@ def test_terminal_tables_and_errors(capsys, lake, tmp_path):
     assert "gold.bot_anomalies" in text
     assert "silver: first 2 rows" in text
     code, message = inspect(capsys, lake, "nope")
-    assert code == 2
+    assert code == 3
     assert "no Delta table 'nope'" in message
     assert "silver, gold.bot_anomalies" in message
     empty = resolve_paths({"root": tmp_path / "empty"}, environ={})

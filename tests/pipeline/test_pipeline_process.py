@@ -51,7 +51,15 @@ def test_kill_9_mid_run_then_restart_loses_and_repeats_nothing(spark, lake):
         running.wait()
 
     recovered = subprocess.run(
-        [CLICKSTREAM, "pipeline", "run", "--available-now", "--data-dir", str(lake.root)],
+        [
+            CLICKSTREAM,
+            "pipeline",
+            "run",
+            "--trigger",
+            "available-now",
+            "--data-dir",
+            str(lake.root),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -81,7 +89,7 @@ def test_sigterm_stops_cleanly_and_a_second_writer_is_refused(lake):
             timeout=60,
             check=False,
         )
-        assert second.returncode == 2
+        assert second.returncode == 3
         assert second.stderr.strip().count("\n") == 0
         assert "is in use by another running job" in second.stderr
 

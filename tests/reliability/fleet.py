@@ -53,7 +53,7 @@ def generator_command(lake: LakehousePaths, seed: int) -> list[str]:
     """Real time, 30 events/s, a file every 2 s of event time, every fault but lateness."""
     return [
         CLICKSTREAM, "generate", "--out", str(lake.raw),
-        "--rate", "30", "--interval", "2", "--seed", str(seed), *FAULT_FLAGS,
+        "--rate", "30", "--seconds-per-file", "2", "--seed", str(seed), *FAULT_FLAGS,
     ]  # fmt: skip
 
 
@@ -65,7 +65,7 @@ def land_history(lake: LakehousePaths, minutes: int) -> None:
     subprocess.run(
         [
             CLICKSTREAM, "generate", "--out", str(lake.raw), "--start", start.isoformat(),
-            "--end", end.isoformat(), "--rate", "10", "--interval", "60", "--seed", "999",
+            "--end", end.isoformat(), "--rate", "10", "--seconds-per-file", "60", "--seed", "999",
             *FAULT_FLAGS,
         ],
         check=True,
@@ -175,7 +175,7 @@ class Fleet:
             timeout=120,
             check=False,
         )
-        assert second.returncode == 2, second.stderr[-2000:]
+        assert second.returncode == 3, second.stderr[-2000:]
         assert "is in use by another running job" in second.stderr
         assert second.stderr.strip().count("\n") == 0
         self.refused[job] += 1

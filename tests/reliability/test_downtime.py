@@ -65,7 +65,7 @@ def test_hours_of_backlog_are_caught_up_in_bounded_batches_like_live(
 
     # Catch up in one run of the documented command, with a 512 MB driver.
     caught_up = subprocess.run(
-        [CLICKSTREAM, "pipeline", "run", "--available-now", "--data-dir", str(down.root),
+        [CLICKSTREAM, "pipeline", "run", "--trigger", "available-now", "--data-dir", str(down.root),
          "--max-files-per-trigger", str(FILES_PER_BATCH)],
         capture_output=True, text=True, timeout=900, check=False,
         env={**os.environ, "CLICKSTREAM_SPARK_DRIVER_MEMORY": "512m",

@@ -37,7 +37,7 @@ ENTRY_POINTS = [
     ["clickstream/spark_jobs/bronze_job.py", "--trigger", "available-now"],
     ["clickstream/spark_jobs/silver_job.py", "--trigger", "available-now"],
     ["clickstream/spark_jobs/gold_job.py", "--trigger", "available-now"],
-    ["-m", "clickstream.cli", "pipeline", "run", "--available-now"],
+    ["-m", "clickstream.cli", "pipeline", "run", "--trigger", "available-now"],
     ["-m", "clickstream.cli", "sql", "test"],
     ["-m", "clickstream.cli", "demo"],
     ["-m", "clickstream.cli", "submit", "bronze"],
@@ -62,7 +62,7 @@ def test_missing_jars_stop_every_entry_point_with_one_line(entry_point, tmp_path
         check=False,
     )
 
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 3, result.stderr
     assert result.stderr.startswith("error: Delta Lake jars missing")
     assert result.stderr.count("\n") == 1
     assert "make setup" in result.stderr

@@ -73,7 +73,7 @@ def generate_backlog(lake: LakehousePaths, minutes: int) -> None:
             "--out", str(lake.raw),
             "--start", start.isoformat(),
             "--end", end.isoformat(),
-            "--interval", "60",
+            "--seconds-per-file", "60",
             "--rate", "2",
             "--seed", "17",
             *FAULT_FLAGS,

@@ -77,6 +77,6 @@ def test_a_short_key_is_refused_without_showing_it(tmp_path):
 
 def test_the_cli_refuses_a_bad_mode_from_the_environment_in_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("CLICKSTREAM_IP_PRIVACY", "scramble")
-    code = cli.main(["pipeline", "run", "--data-dir", str(tmp_path), "--available-now"])
+    code = cli.main(["pipeline", "run", "--data-dir", str(tmp_path), "--trigger", "available-now"])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "ip privacy 'scramble' is not one of" in err and len(err.splitlines()) == 1
+    assert code == 3 and "ip privacy 'scramble' is not one of" in err and len(err.splitlines()) == 1
